@@ -1,0 +1,42 @@
+"""Filters shared by the account list page, the API and exports."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Account, CreditRating, Industry, LifecycleStatus
+from kam.models import Membership
+
+
+def _members(request) -> QuerySet[Membership]:
+    return Membership.objects.select_related("user").order_by("user__username")
+
+
+def _accounts(request) -> QuerySet[Account]:
+    return Account.objects.all()
+
+
+class AccountFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"))
+    owner = django_filters.ModelChoiceFilter(queryset=_members, label=_("Owner"))
+    industry = django_filters.ChoiceFilter(choices=Industry.choices, label=_("Industry"))
+    province = django_filters.CharFilter(lookup_expr="exact", label=_("Province"))
+    lifecycle_status = django_filters.ChoiceFilter(choices=LifecycleStatus.choices,
+                                                   label=_("Lifecycle status"))
+    credit_rating = django_filters.ChoiceFilter(choices=CreditRating.choices,
+                                                label=_("Credit rating"))
+    parent = django_filters.ModelChoiceFilter(queryset=_accounts, label=_("Parent account"))
+    external_id = django_filters.CharFilter(lookup_expr="exact", label=_("External ID"))
+
+    class Meta:
+        model = Account
+        fields = ["q", "owner", "industry", "province", "lifecycle_status", "credit_rating",
+                  "parent", "external_id"]
+
+    def filter_q(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(short_name__icontains=value))

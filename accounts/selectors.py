@@ -1,0 +1,38 @@
+"""Reads of accounts. Visibility lives here, once."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.models import Account
+from kam.models import Membership
+from kam.roles import Actor, Perm
+
+
+def account_visible_queryset(*, actor: Actor) -> QuerySet[Account]:
+    """Accounts the actor may see: all of the tenant's, or a manager's own."""
+    qs = Account.objects.all()
+    if not actor.can(Perm.ACCOUNT_VIEW_ALL):
+        if actor.membership is None:
+            return qs.none()
+        qs = qs.filter(owner_id=actor.membership.pk)
+    return qs
+
+
+def account_list_queryset(*, actor: Actor) -> QuerySet[Account]:
+    """The visible accounts with what a list row shows, in one query."""
+    return account_visible_queryset(actor=actor).select_related("owner__user", "parent")
+
+
+def account_get(*, actor: Actor, account_id: int) -> Account:
+    """One visible account; Account.DoesNotExist for anything else (another tenant's included)."""
+    return account_list_queryset(actor=actor).get(pk=account_id)
+
+
+def account_children(*, actor: Actor, account: Account) -> QuerySet[Account]:
+    return account_visible_queryset(actor=actor).filter(parent_id=account.pk).order_by("name")
+
+
+def member_choices(*, active_only: bool = True) -> QuerySet[Membership]:
+    qs = Membership.objects.select_related("user").order_by("user__username")
+    return qs.filter(is_active=True) if active_only else qs

@@ -1,0 +1,52 @@
+"""The Django admin: superusers only, across tenants (so it reads through unscoped_all_tenants)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from kam.models import ApiKey, Membership, Tenant
+
+
+class TenantOwnedAdmin(admin.ModelAdmin):
+    """Superuser view across tenants: querysets and FK choices are deliberately unscoped."""
+
+    list_filter = ("tenant",)
+
+    def get_queryset(self, request):
+        return self.model.unscoped_all_tenants.select_related("tenant")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Foreign keys are read-only here: a form field for them would list every tenant's rows
+        # (and Django builds it through the scoped default manager, which needs a tenant).
+        fks = [f.name for f in self.model._meta.fields if f.is_relation]
+        return (*super().get_readonly_fields(request, obj), *fks)
+
+    def save_model(self, request, obj, form, change):
+        from kam.tenancy import tenant_context
+
+        tenant = obj.tenant if obj.tenant_id else None
+        if tenant is None:
+            return super().save_model(request, obj, form, change)
+        with tenant_context(tenant):
+            return super().save_model(request, obj, form, change)
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "time_zone", "currency", "default_language", "is_active")
+    search_fields = ("name", "slug")
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantOwnedAdmin):
+    list_display = ("user", "tenant", "role", "is_active")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(TenantOwnedAdmin):
+    list_display = ("name", "tenant", "prefix", "scopes", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "scopes", "last_used_at")
+    exclude = ("hashed_key",)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # keys are created in the tenant's settings or by create_api_key

@@ -1,0 +1,22 @@
+"""The Celery app and the beat schedule."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
+
+app = Celery("kam")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "clear-expired-sessions": {
+        "task": "kam.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=10),
+        "options": {"expires": 3600},
+    },
+}

