@@ -72,6 +72,14 @@ def _apply(*, actor: Actor, account: Account, data: dict[str, Any]) -> None:
                                      tenant_id=tenant.pk)
         ):
             errors["parent"] = [_("This parent would make the group hierarchy a cycle.")]
+    for field, message in (
+        ("unified_social_credit_code", _("Another account already has this unified social credit code.")),
+        ("external_id", _("Another account already has this external ID.")),
+    ):
+        value = getattr(account, field)
+        if value and field not in errors and Account.objects.filter(**{field: value}).exclude(
+                pk=account.pk).exists():
+            errors[field] = [message]
     try:
         account.full_clean(exclude=list(errors))
     except ValidationError as exc:

@@ -13,6 +13,7 @@ test suite never share a server).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import signal
 import subprocess
@@ -77,6 +78,9 @@ def _import_pgserver():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR as root
         import pgserver
+    # pgserver logs from an atexit hook, after pytest has closed the streams; keep it quiet.
+    logging.getLogger("pgserver").addHandler(logging.NullHandler())
+    logging.getLogger("pgserver").propagate = False
     return pgserver
 
 
@@ -100,15 +104,15 @@ def postgres_running() -> bool:
 
 def ensure_postgres() -> bool:
     """Start the embedded PostgreSQL if needed and create the database. True if it was started."""
+    if postgres_running():
+        return False  # the database was created when this server was first started
     pgserver = _import_pgserver()
-
-    started = not postgres_running()
     pg_data_dir().parent.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pg_data_dir(), cleanup_mode=None)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DB_NAME};")
-    return started
+    return True
 
 
 def stop_postgres() -> None:

@@ -56,7 +56,8 @@ class TenantMiddleware:
             return
         wanted = request.session.get(SESSION_TENANT_KEY)
         membership = next((m for m in memberships if m.tenant_id == wanted), memberships[0])
-        request.session[SESSION_TENANT_KEY] = membership.tenant_id
+        if wanted != membership.tenant_id:  # write the session only when it changes
+            request.session[SESSION_TENANT_KEY] = membership.tenant_id
         request.tenant = membership.tenant
         request.membership = membership
         request.actor = Actor(tenant=membership.tenant, membership=membership)

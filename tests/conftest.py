@@ -82,3 +82,9 @@ def key_for(tenant: Tenant, scopes: list[str], name: str = "erp") -> str:
 def bearer(client: APIClient, raw: str) -> APIClient:
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return client
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # PBKDF2's deliberate slowness is for production; tests only need a working hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
