@@ -35,7 +35,7 @@ down: $(STAMP)
 ## messages: refresh the translation catalogs (needs gettext) and compile them
 messages: $(STAMP)
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=.kam --ignore=staticfiles
-	$(PY) manage.py compilemessages -l zh_Hans
+	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv --ignore=.kam
 
 clean: down
 	rm -rf .kam
