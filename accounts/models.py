@@ -63,7 +63,7 @@ class Account(TenantOwned):
     short_name = models.CharField(_("short name"), max_length=100, blank=True)
     unified_social_credit_code = models.CharField(
         _("unified social credit code"), max_length=18, blank=True, validators=[validate_uscc],
-        help_text=_("统一社会信用代码, 18 characters; checked against GB 32100-2015."),
+        help_text=_("18 characters, checked against GB 32100-2015."),
     )
     industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices,
                                 blank=True)

@@ -71,7 +71,7 @@ def _apply(*, actor: Actor, account: Account, data: dict[str, Any]) -> None:
             or _parent_creates_cycle(account_id=account.pk, parent_id=parent.pk,
                                      tenant_id=tenant.pk)
         ):
-            errors["parent"] = [_("This parent would make the group hierarchy a cycle.")]
+            errors["parent"] = [_("This parent would create a cycle in the group hierarchy.")]
     for field, message in (
         ("unified_social_credit_code", _("Another account already has this unified social credit code.")),
         ("external_id", _("Another account already has this external ID.")),

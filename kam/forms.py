@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kam.models import ApiKeyScope
 from kam.roles import Role
@@ -21,7 +22,7 @@ class MemberAddForm(forms.Form):
 
 class MemberUpdateForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
-    is_active = forms.BooleanField(label=_("Active"), required=False)
+    is_active = forms.BooleanField(label=pgettext_lazy("member", "Active"), required=False)
 
 
 class ApiKeyForm(forms.Form):

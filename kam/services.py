@@ -20,6 +20,7 @@ from kam.roles import Role
 from kam.tenancy import get_current_tenant
 
 API_KEY_PREFIX_LEN = 8
+_HEX_DIGITS = frozenset("0123456789abcdef")
 # last_used_at is written at most this often per key, so reads stay reads.
 API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -32,6 +33,8 @@ def split_api_key(raw: str) -> tuple[str, str] | None:
     """``kam_<prefix>_<secret>`` → (prefix, raw); None when the shape is wrong."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != "kam" or len(parts[1]) != API_KEY_PREFIX_LEN:
+        return None
+    if not set(parts[1]) <= _HEX_DIGITS:  # prefixes are hex; NUL & co. must not reach the database
         return None
     return parts[1], raw
 
