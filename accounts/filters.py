@@ -20,13 +20,17 @@ def _accounts(request) -> QuerySet[Account]:
 
 class AccountFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
-    owner = django_filters.ModelChoiceFilter(queryset=_members, label=_("Owner"))
-    industry = django_filters.ChoiceFilter(choices=Industry.choices, label=_("Industry"))
+    owner = django_filters.ModelChoiceFilter(queryset=_members, label=_("Owner"),
+                                             empty_label=_("All owners"))
+    industry = django_filters.ChoiceFilter(choices=Industry.choices, label=_("Industry"),
+                                          empty_label=_("All industries"))
     province = django_filters.CharFilter(lookup_expr="exact", label=_("Province"))
     lifecycle_status = django_filters.ChoiceFilter(choices=LifecycleStatus.choices,
-                                                   label=_("Lifecycle status"))
+                                                   label=_("Lifecycle status"),
+                                                   empty_label=_("All statuses"))
     credit_rating = django_filters.ChoiceFilter(choices=CreditRating.choices,
-                                                label=_("Credit rating"))
+                                                label=_("Credit rating"),
+                                                empty_label=_("All credit ratings"))
     parent = django_filters.ModelChoiceFilter(queryset=_accounts, label=_("Parent account"))
     external_id = django_filters.CharFilter(lookup_expr="exact", label=_("External ID"))
 
