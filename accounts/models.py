@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -127,3 +127,221 @@ class Account(TenantOwned):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- the rest of the profile (客户档案) ------------------------------------------------------------
+
+
+class ContactLevel(models.TextChoices):
+    LEADERSHIP = "leadership", _("Leadership")
+    TECHNICAL = "technical", _("Technical")
+    BUSINESS = "business", _("Business")
+
+
+class BuyingRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    INFLUENCER = "influencer", _("Influencer")
+    USER = "user", _("User")
+    GATEKEEPER = "gatekeeper", _("Gatekeeper")
+    CHAMPION = "champion", _("Champion")
+
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9][0-9 ()\-]{4,23}[0-9]$",
+    _("Enter a phone number of digits, spaces, dashes or brackets, e.g. 138 0013 8000 or "
+      "+86 21 5888 0000."),
+)
+
+
+class Contact(TenantOwned):
+    """A person at the customer, with their level and role in buying decisions."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts",
+                                verbose_name=_("account"))
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    level = models.CharField(_("level"), max_length=12, choices=ContactLevel.choices,
+                             default=ContactLevel.BUSINESS)
+    buying_role = models.CharField(_("buying role"), max_length=16, choices=BuyingRole.choices,
+                                   blank=True)
+    relationship_strength = models.PositiveSmallIntegerField(
+        _("relationship strength"), default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(5)], help_text=_("1 (cold) to 5 (close)."))
+    phone = models.CharField(_("phone"), max_length=25, blank=True, validators=[phone_validator])
+    email = models.EmailField(_("email"), blank=True)
+    wechat_id = models.CharField(_("WeChat ID"), max_length=50, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    birthday_is_lunar = models.BooleanField(
+        _("lunar birthday"), default=False,
+        help_text=_("The birthday's month and day are in the Chinese lunar calendar."))
+    is_active = models.BooleanField(_("still at the account"), default=True)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    external_id = models.CharField(_("external ID"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="contact_tenant_id_uniq"),
+            models.UniqueConstraint(fields=["tenant", "account", "email"], condition=~Q(email=""),
+                                    name="contact_tenant_account_email_uniq"),
+            models.UniqueConstraint(fields=["tenant", "external_id"], condition=~Q(external_id=""),
+                                    name="contact_tenant_external_id_uniq"),
+            models.CheckConstraint(condition=Q(relationship_strength__gte=1,
+                                               relationship_strength__lte=5),
+                                   name="contact_strength_1_5"),
+            models.CheckConstraint(condition=Q(is_active=True) | Q(left_on__isnull=False),
+                                   name="contact_left_has_date"),
+        ]
+        indexes = [models.Index(fields=["tenant", "account", "level"], name="contact_account_level_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamRole(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    SALES = "sales", _("Sales")
+    TECHNICAL_SUPPORT = "technical_support", _("Technical support")
+    SERVICE = "service", _("Service")
+    EXECUTIVE_SPONSOR = "executive_sponsor", _("Executive sponsor")
+
+
+class AccountTeamMember(TenantOwned):
+    """交叉工作组: a member of the tenant working on an account, in a team role."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="team",
+                                verbose_name=_("account"))
+    membership = models.ForeignKey("kam.Membership", on_delete=models.CASCADE,
+                                   related_name="account_teams", verbose_name=_("member"))
+    team_role = models.CharField(_("team role"), max_length=20, choices=TeamRole.choices)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("account team member")
+        verbose_name_plural = _("account team")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="team_tenant_id_uniq"),
+            models.UniqueConstraint(fields=["tenant", "account", "membership"],
+                                    name="team_tenant_account_member_uniq"),
+        ]
+        indexes = [models.Index(fields=["tenant", "membership"], name="team_member_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.membership} ({self.get_team_role_display()})"
+
+
+class Transaction(TenantOwned):
+    """交易记录: an order or a refund, in the tenant's currency."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="transactions",
+                                verbose_name=_("account"))
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+    gross_margin = models.DecimalField(_("gross margin"), max_digits=16, decimal_places=2,
+                                       null=True, blank=True)
+    product_line = models.CharField(_("product line"), max_length=100, blank=True)
+    refund_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="refunds", verbose_name=_("refund of"))
+    external_id = models.CharField(_("external ID"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="transaction_tenant_id_uniq"),
+            models.UniqueConstraint(fields=["tenant", "external_id"], condition=~Q(external_id=""),
+                                    name="transaction_tenant_external_id_uniq"),
+            models.CheckConstraint(condition=Q(amount__gte=0) | Q(refund_of__isnull=False),
+                                   name="transaction_negative_only_refund"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "account", "date"], name="transaction_account_date_idx"),
+            models.Index(fields=["tenant", "date"], name="transaction_tenant_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount}"
+
+
+class ContractStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    EXPIRED = "expired", _("Expired")
+    TERMINATED = "terminated", _("Terminated")
+
+
+class Contract(TenantOwned):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts",
+                                verbose_name=_("account"))
+    number = models.CharField(_("contract number"), max_length=50)
+    title = models.CharField(_("title"), max_length=200)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2,
+                                validators=[MinValueValidator(0)])
+    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    status = models.CharField(_("status"), max_length=12, choices=ContractStatus.choices,
+                              default=ContractStatus.DRAFT)
+    renewal_notice_days = models.PositiveSmallIntegerField(_("renewal notice (days)"), default=60)
+    notes = models.TextField(_("notes"), blank=True)
+    external_id = models.CharField(_("external ID"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["end_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="contract_tenant_id_uniq"),
+            models.UniqueConstraint(fields=["tenant", "number"], name="contract_tenant_number_uniq"),
+            models.UniqueConstraint(fields=["tenant", "external_id"], condition=~Q(external_id=""),
+                                    name="contract_tenant_external_id_uniq"),
+            models.CheckConstraint(condition=Q(end_date__gt=models.F("start_date")),
+                                   name="contract_end_after_start"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="contract_value_not_negative"),
+        ]
+        indexes = [models.Index(fields=["tenant", "status", "end_date"], name="contract_renewal_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class AccountFigures(TenantOwned):
+    """Derived figures per account, kept by set-based SQL (accounts.figures), never per page view."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True,
+                                   related_name="figures")
+    revenue_12m = models.DecimalField(_("revenue, last 12 months"), max_digits=18,
+                                      decimal_places=2, default=0)
+    margin_12m = models.DecimalField(_("gross margin, last 12 months"), max_digits=18,
+                                     decimal_places=2, default=0)
+    revenue_prev_12m = models.DecimalField(_("revenue, the 12 months before"), max_digits=18,
+                                           decimal_places=2, default=0)
+    order_count_12m = models.PositiveIntegerField(_("orders, last 12 months"), default=0)
+    order_count = models.PositiveIntegerField(_("orders, all time"), default=0)
+    last_order_date = models.DateField(_("last order"), null=True, blank=True)
+    avg_order_interval_days = models.DecimalField(_("average days between orders"), max_digits=8,
+                                                  decimal_places=1, null=True, blank=True)
+    revenue_growth = models.DecimalField(_("revenue growth"), max_digits=10, decimal_places=4,
+                                         null=True, blank=True,
+                                         help_text=_("Last 12 months vs the 12 months before."))
+    revenue_share = models.DecimalField(_("share of revenue"), max_digits=7, decimal_places=6,
+                                        default=0)
+    computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("account figures")
+        verbose_name_plural = _("account figures")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account"], name="figures_tenant_account_uniq"),
+        ]
