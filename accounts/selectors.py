@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts.models import Account
+from accounts.models import Account, AccountTeamMember
 from kam.models import Membership
 from kam.roles import Actor, Perm
 
 
 def account_visible_queryset(*, actor: Actor) -> QuerySet[Account]:
-    """Accounts the actor may see: all of the tenant's, or a manager's own."""
+    """Accounts the actor may see: all of the tenant's, or those a manager owns or is on the team of.
+
+    The team check is a correlated EXISTS, so the list stays one query and no row is duplicated
+    (a JOIN on the team would repeat an account per team row).
+    """
     qs = Account.objects.all()
     if not actor.can(Perm.ACCOUNT_VIEW_ALL):
         if actor.membership is None:
             return qs.none()
-        qs = qs.filter(owner_id=actor.membership.pk)
+        on_team = AccountTeamMember.objects.filter(account_id=OuterRef("pk"),
+                                                   membership_id=actor.membership.pk)
+        qs = qs.filter(Q(owner_id=actor.membership.pk) | Exists(on_team))
     return qs
 
 

@@ -236,7 +236,8 @@ def demo() -> int:
         for command in commands:
             children.append(subprocess.Popen(command, cwd=BASE_DIR))
         print("\nKAM is running on http://127.0.0.1:8000/  (Ctrl-C stops web, worker, beat and "
-              "the embedded servers)\n", flush=True)
+              "the embedded servers)\nLog in as zhang.wei (中文, admin) or olivia.chen (English, admin), "
+              "password kam-demo-2026; all logins are listed above.\n", flush=True)
         while True:
             for child in children:
                 if child.poll() is not None:

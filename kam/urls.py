@@ -6,10 +6,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import AccountViewSet
+from accounts.contacts_api import AccountTeamViewSet, ContactViewSet
+from accounts.contracts_api import ContractViewSet
 from kam import views
 
 router = DefaultRouter()
 router.register("accounts", AccountViewSet, basename="api-account")
+router.register("contracts", ContractViewSet, basename="api-contract")
+router.register("contacts", ContactViewSet, basename="api-contact")
+router.register("account-team", AccountTeamViewSet, basename="api-account-team")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -1,0 +1,107 @@
+"""Contacts (联系人) of an account: every read and write of them goes through here."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, Contact
+from accounts.selectors import account_visible_queryset
+from kam.roles import Actor, Perm
+from kam.tenancy import get_current_tenant
+
+CONTACT_EDITABLE_FIELDS = (
+    "account", "name", "title", "department", "level", "buying_role", "relationship_strength",
+    "phone", "email", "wechat_id", "birthday", "birthday_is_lunar", "is_active", "left_on",
+    "notes", "external_id",
+)
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def contact_visible_queryset(*, actor: Actor) -> QuerySet[Contact]:
+    """Contacts of the accounts the actor can see, with their account, in one query."""
+    visible = account_visible_queryset(actor=actor).filter(pk=OuterRef("account_id"))
+    return Contact.objects.filter(Exists(visible)).select_related("account")
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+def _tenant_today() -> datetime.date:
+    tenant = get_current_tenant()
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(tenant.time_zone))
+
+
+def _apply(*, actor: Actor, contact: Contact, data: dict[str, Any]) -> None:
+    tenant = get_current_tenant()
+    unknown = set(data) - set(CONTACT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({f: [_("This field cannot be set.")] for f in sorted(unknown)})
+    for field, value in data.items():
+        setattr(contact, field, value)
+    contact.email = (contact.email or "").strip()
+    contact.phone = (contact.phone or "").strip()
+    contact.external_id = (contact.external_id or "").strip()
+    if not contact.is_active and contact.left_on is None:
+        # The database insists on a date; "left today" is the honest default.
+        contact.left_on = _tenant_today()
+    errors: dict[str, list[str]] = {}
+
+    account: Account | None = contact.account if contact.account_id else None
+    if account is None:
+        errors["account"] = [_("This field is required.")]
+    elif account.tenant_id != tenant.pk or not account_visible_queryset(actor=actor).filter(
+            pk=account.pk).exists():
+        # Another tenant's account and one the actor may not see read the same: it does not exist.
+        errors["account"] = [_("The account does not exist.")]
+
+    if contact.email and "account" not in errors and Contact.objects.filter(
+            account_id=contact.account_id, email__iexact=contact.email).exclude(pk=contact.pk).exists():
+        errors["email"] = [_("Another contact of this account already has this email address.")]
+    if contact.external_id and Contact.objects.filter(external_id=contact.external_id).exclude(
+            pk=contact.pk).exists():
+        errors["external_id"] = [_("Another contact already has this external ID.")]
+    try:
+        contact.full_clean(exclude=list(errors))
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def contact_create(*, actor: Actor, data: dict[str, Any]) -> Contact:
+    if not actor.can(Perm.ACCOUNT_CHANGE):
+        raise PermissionDenied(_("You may not change contacts."))
+    contact = Contact(tenant=get_current_tenant())
+    _apply(actor=actor, contact=contact, data=data)
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, actor: Actor, contact: Contact, data: dict[str, Any]) -> Contact:
+    if not actor.can(Perm.ACCOUNT_CHANGE):
+        raise PermissionDenied(_("You may not change contacts."))
+    # Re-read inside the visible set with a row lock: a contact the actor cannot see is not found.
+    contact = contact_visible_queryset(actor=actor).select_for_update(of=("self",)).get(pk=contact.pk)
+    _apply(actor=actor, contact=contact, data=data)
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, actor: Actor, contact: Contact) -> None:
+    if not actor.can(Perm.ACCOUNT_CHANGE):
+        raise PermissionDenied(_("You may not delete contacts."))
+    contact_visible_queryset(actor=actor).filter(pk=contact.pk).delete()

@@ -1,0 +1,57 @@
+"""The account team (交叉工作组): who of the tenant works on an account, and in which role."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, AccountTeamMember
+from accounts.selectors import account_visible_queryset
+from kam.models import Membership
+from kam.roles import Actor, Perm
+from kam.tenancy import get_current_tenant
+
+
+def team_queryset(*, actor: Actor) -> QuerySet[AccountTeamMember]:
+    """Team rows of the accounts the actor can see, with account and member's user, in one query."""
+    visible = account_visible_queryset(actor=actor).filter(pk=OuterRef("account_id"))
+    return (AccountTeamMember.objects.filter(Exists(visible))
+            .select_related("account", "membership__user"))
+
+
+@transaction.atomic
+def team_member_add(*, actor: Actor, account: Account, membership: Membership,
+                    team_role: str) -> AccountTeamMember:
+    if not actor.can(Perm.ACCOUNT_ASSIGN_OWNER):
+        raise PermissionDenied(_("You may not manage account teams."))
+    tenant = get_current_tenant()
+    errors: dict[str, list[str]] = {}
+    if account.tenant_id != tenant.pk or not account_visible_queryset(actor=actor).filter(
+            pk=account.pk).exists():
+        errors["account"] = [_("The account does not exist.")]
+    if membership.tenant_id != tenant.pk or not membership.is_active:
+        errors["membership"] = [_("The member must be an active member of this tenant.")]
+    elif "account" not in errors and AccountTeamMember.objects.filter(
+            account_id=account.pk, membership_id=membership.pk).exists():
+        errors["membership"] = [_("This member is already on the account's team.")]
+    member = AccountTeamMember(tenant=tenant, account=account, membership=membership,
+                               team_role=team_role)
+    try:
+        # The uniqueness of (account, member) is checked above with a clearer message.
+        member.full_clean(exclude=[*errors, "account", "membership"], validate_constraints=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    member.save()
+    return member
+
+
+@transaction.atomic
+def team_member_remove(*, actor: Actor, member: AccountTeamMember) -> None:
+    if not actor.can(Perm.ACCOUNT_ASSIGN_OWNER):
+        raise PermissionDenied(_("You may not manage account teams."))
+    team_queryset(actor=actor).filter(pk=member.pk).delete()
