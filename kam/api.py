@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -81,6 +82,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Every error is JSON: ``{"message": "...", "errors": {field: [..]}}``."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_detail(exc))
+    elif isinstance(exc, IntegrityError):
+        # A race past the services' explicit checks (two identical creates at once): the
+        # database constraint held; report it as a conflict in the input, not a 500.
+        exc = exceptions.ValidationError(
+            {"non_field_errors": [_("This conflicts with data saved at the same moment; retry.")]})
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
