@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
 from accounts.filters import AccountFilter
-from accounts.models import Account
+from accounts.models import Account, AccountFigures
 from accounts.selectors import account_list_queryset
 from accounts.services import account_create, account_delete, account_update
 from kam.api import TenantViewSet
@@ -49,6 +49,27 @@ class AccountSerializer(serializers.ModelSerializer):
         return account_update(actor=self._actor(), account=instance, data=validated_data)
 
 
+class AccountFiguresSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AccountFigures
+        fields = [
+            "revenue_12m", "margin_12m", "revenue_prev_12m", "order_count_12m", "order_count",
+            "last_order_date", "avg_order_interval_days", "revenue_growth", "revenue_share",
+            "computed_at",
+        ]
+        read_only_fields = fields
+
+
+class AccountDetailSerializer(AccountSerializer):
+    """The retrieve view adds the derived figures (joined in the same query; null until the
+    first recompute)."""
+
+    figures = AccountFiguresSerializer(read_only=True, allow_null=True)
+
+    class Meta(AccountSerializer.Meta):
+        fields = [*AccountSerializer.Meta.fields, "figures"]
+
+
 @extend_schema_view(
     list=extend_schema(summary="List accounts", description="Cursor-paginated; managers see "
                        "the accounts they own, admins, executives and API keys see all."),
@@ -68,7 +89,13 @@ class AccountViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Retr
     model = Account
 
     def scoped_queryset(self, actor: Actor):
+        if self.action == "retrieve":
+            # Figures only on retrieve: the list's query stays as it is.
+            return account_list_queryset(actor=actor).select_related("figures")
         return account_list_queryset(actor=actor)
+
+    def get_serializer_class(self):
+        return AccountDetailSerializer if self.action == "retrieve" else AccountSerializer
 
     def perform_destroy(self, instance: Account) -> None:
         account_delete(actor=self.actor, account=instance)

@@ -6,9 +6,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from accounts.models import Account
+from accounts.models import Account, Transaction
 from accounts.validators import normalize_uscc
 from kam.models import Membership
 from kam.roles import Actor, Perm
@@ -119,4 +120,9 @@ def account_update(*, actor: Actor, account: Account, data: dict[str, Any]) -> A
 def account_delete(*, actor: Actor, account: Account) -> None:
     if not actor.can(Perm.ACCOUNT_DELETE):
         raise PermissionDenied(_("Only administrators may delete accounts."))
+    # Refunds PROTECT their original (Transaction.refund_of), which would block the cascade:
+    # remove the account's refunds first, then everything else cascades.
+    Transaction.objects.filter(
+        Q(account_id=account.pk) | Q(refund_of__account_id=account.pk), refund_of__isnull=False,
+    ).delete()
     Account.objects.filter(pk=account.pk).delete()

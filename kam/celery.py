@@ -19,4 +19,9 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=10),
         "options": {"expires": 3600},
     },
+    "dispatch-account-figures": {
+        "task": "accounts.tasks.dispatch_figures",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 3600},
+    },
 }

@@ -8,10 +8,12 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import AccountViewSet
 from accounts.contacts_api import AccountTeamViewSet, ContactViewSet
 from accounts.contracts_api import ContractViewSet
+from accounts.transactions_api import TransactionViewSet
 from kam import views
 
 router = DefaultRouter()
 router.register("accounts", AccountViewSet, basename="api-account")
+router.register("transactions", TransactionViewSet, basename="api-transaction")
 router.register("contracts", ContractViewSet, basename="api-contract")
 router.register("contacts", ContactViewSet, basename="api-contact")
 router.register("account-team", AccountTeamViewSet, basename="api-account-team")

@@ -1,0 +1,131 @@
+"""The transactions REST API (/api/v1/transactions/) and its bulk upsert."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Account, Transaction
+from accounts.transactions import (
+    BULK_MAX_ROWS,
+    BulkValidationError,
+    transaction_bulk_upsert,
+    transaction_create,
+    transaction_delete,
+    transaction_update,
+    transaction_visible_queryset,
+)
+from kam.api import TenantViewSet
+from kam.roles import Actor
+
+
+def _accounts(request) -> QuerySet[Account]:
+    # Called per request, so the scoped manager sees the request's tenant.
+    return Account.objects.all()
+
+
+class TransactionFilter(django_filters.FilterSet):
+    account = django_filters.ModelChoiceFilter(queryset=_accounts, label=gettext_lazy("Account"))
+    date = django_filters.DateFromToRangeFilter(label=gettext_lazy("Date"))  # date_after/_before
+    product_line = django_filters.CharFilter(lookup_expr="exact",
+                                             label=gettext_lazy("Product line"))
+    external_id = django_filters.CharFilter(lookup_expr="exact", label=gettext_lazy("External ID"))
+
+    class Meta:
+        model = Transaction
+        fields = ["account", "date", "product_line", "external_id"]
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    # Managers, not querysets: evaluated per request, so scoped to the request's tenant (a
+    # generated field would touch the scoped manager at import). Another tenant's id -> 400.
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects)
+    refund_of = serializers.PrimaryKeyRelatedField(queryset=Transaction.objects, allow_null=True,
+                                                   required=False)
+
+    class Meta:
+        model = Transaction
+        fields = ["id", "account", "date", "amount", "gross_margin", "product_line", "refund_of",
+                  "external_id", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        # Uniqueness is a service rule (a field error on "external_id"), not a serializer one.
+        validators: list = []
+
+    def _actor(self) -> Actor:
+        return self.context["request"].auth
+
+    def create(self, validated_data: dict) -> Transaction:
+        return transaction_create(actor=self._actor(), data=validated_data)
+
+    def update(self, instance: Transaction, validated_data: dict) -> Transaction:
+        try:
+            return transaction_update(actor=self._actor(), tx=instance, data=validated_data)
+        except Transaction.DoesNotExist as exc:
+            raise NotFound from exc
+
+
+class BulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List transactions", description="Cursor-paginated; "
+                       "transactions of the accounts the caller may see."),
+    create=extend_schema(summary="Create a transaction (or a refund with refund_of)"),
+    retrieve=extend_schema(summary="Get a transaction"),
+    update=extend_schema(summary="Replace a transaction"),
+    partial_update=extend_schema(summary="Update a transaction"),
+    destroy=extend_schema(summary="Delete a transaction"),
+)
+class TransactionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
+                         mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                         mixins.DestroyModelMixin, TenantViewSet):
+    serializer_class = TransactionSerializer
+    filterset_class = TransactionFilter
+    search_fields: list[str] = []
+    ordering_fields = ["id", "date", "amount", "created_at", "updated_at"]
+    ordering = ["-id"]
+    model = Transaction
+
+    def scoped_queryset(self, actor: Actor) -> QuerySet[Transaction]:
+        return transaction_visible_queryset(actor=actor)
+
+    def perform_destroy(self, instance: Transaction) -> None:
+        try:
+            transaction_delete(actor=self.actor, tx=instance)
+        except Transaction.DoesNotExist as exc:
+            raise NotFound from exc
+
+    @extend_schema(
+        summary="Insert or update transactions by external_id",
+        description=f"A JSON list of up to {BULK_MAX_ROWS:,} objects {{account, date, amount, "
+        "gross_margin, product_line, external_id}}. All rows are validated first; any invalid "
+        "row rejects the whole request (400 with errors per row index) and nothing is written. "
+        "Rows equal to what is stored count as unchanged.",
+        request=TransactionSerializer(many=True),
+        responses={200: BulkResultSerializer, 400: OpenApiResponse(description="Invalid rows")},
+    )
+    @action(detail=False, methods=["post"], url_path="bulk", url_name="bulk",
+            filter_backends=[], pagination_class=None)
+    def bulk(self, request: Request) -> Response:
+        actor = self.actor
+        rows = request.data
+        if not isinstance(rows, list):
+            return Response({"message": _("The body must be a JSON list of transactions."),
+                             "errors": []}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            result = transaction_bulk_upsert(actor=actor, rows=rows)
+        except BulkValidationError as exc:
+            return Response({"message": exc.message, "errors": exc.rows},
+                            status=status.HTTP_400_BAD_REQUEST)
+        return Response(result, status=status.HTTP_200_OK)
