@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from accounts.models import Contact, Transaction
+from kam.tenancy import tenant_context
+from tests.conftest import login
+from tests.factories import make_account
+
+pytestmark = pytest.mark.django_db
+
+
+def read_csv(response) -> list[dict]:
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+
+
+def test_account_csv_export_follows_filters_and_tenant(client, admin_a, admin_b):
+    make_account(admin_a.tenant, "能源甲", industry="energy", external_id="E1")
+    make_account(admin_a.tenant, "零售乙", industry="retail", external_id="R1")
+    make_account(admin_b.tenant, "Other tenant energy", industry="energy", external_id="X1")
+    login(client, admin_a)
+    response = client.get(reverse("export-accounts"), {"format": "csv", "industry": "energy"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = read_csv(response)
+    assert [(r["name"], r["external_id"], r["industry"]) for r in rows] == [("能源甲", "E1", "energy")]
+    everything = read_csv(client.get(reverse("export-accounts"), {"format": "csv"}))
+    assert sorted(r["name"] for r in everything) == ["能源甲", "零售乙"]
+
+
+def test_other_tenant_exports_none_of_our_rows(client, admin_a, admin_b):
+    account = make_account(admin_a.tenant, "Secret", external_id="S1")
+    with tenant_context(admin_a.tenant):
+        Contact.objects.create(account=account, name="Secret Person")
+        Transaction.objects.create(account=account, date=date(2026, 1, 5), amount=Decimal("10"))
+    login(client, admin_b)
+    for name in ("export-accounts", "export-contacts", "export-transactions"):
+        assert read_csv(client.get(reverse(name), {"format": "csv"})) == []
+    # Filtering by another tenant's account id is invalid input, not a way in.
+    response = client.get(reverse("export-contacts"), {"format": "csv", "account": account.pk})
+    assert response.status_code == 400
+
+
+def test_manager_exports_only_visible_accounts(client, manager_a, manager2_a):
+    make_account(manager_a.tenant, "Mine", owner=manager_a)
+    make_account(manager_a.tenant, "Theirs", owner=manager2_a)
+    login(client, manager_a)
+    rows = read_csv(client.get(reverse("export-accounts"), {"format": "csv"}))
+    assert [r["name"] for r in rows] == ["Mine"]
+
+
+def test_xlsx_export_of_transactions(client, admin_a):
+    account = make_account(admin_a.tenant, "Buyer", external_id="B1")
+    with tenant_context(admin_a.tenant):
+        Transaction.objects.create(account=account, date=date(2026, 3, 1), amount=Decimal("1234.50"),
+                                   product_line="pumps", external_id="T1")
+        Transaction.objects.create(account=account, date=date(2026, 4, 1), amount=Decimal("99.00"),
+                                   external_id="T2")
+    login(client, admin_a)
+    response = client.get(reverse("export-transactions"), {"format": "xlsx"})
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    rows = list(workbook.active.iter_rows(values_only=True))
+    header = rows[0]
+    data = [dict(zip(header, r, strict=True)) for r in rows[1:]]
+    assert [(d["external_id"], d["account_external_id"], Decimal(str(d["amount"]))) for d in data] == [
+        ("T2", "B1", Decimal("99.00")), ("T1", "B1", Decimal("1234.50"))]
+
+
+def test_contact_export(client, admin_a):
+    account = make_account(admin_a.tenant, "Buyer", external_id="B1")
+    with tenant_context(admin_a.tenant):
+        Contact.objects.create(account=account, name="王总", level="leadership",
+                               buying_role="decision_maker", email="wang@example.com")
+    login(client, admin_a)
+    rows = read_csv(client.get(reverse("export-contacts"), {"format": "csv", "level": "leadership"}))
+    assert [(r["name"], r["account_external_id"], r["buying_role"]) for r in rows] == [
+        ("王总", "B1", "decision_maker")]
+
+
+@pytest.mark.parametrize("params", [{"format": "pdf"}, {"format": "csv", "industry": "zombie"},
+                                    {"format": "csv", "owner": "abc"}])
+def test_bad_export_requests_are_400(client, admin_a, params):
+    login(client, admin_a)
+    assert client.get(reverse("export-accounts"), params).status_code == 400
+
+
+def test_export_needs_login(client, admin_a):
+    response = client.get(reverse("export-accounts"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_export_query_count_does_not_grow_with_rows(client, admin_a):
+    login(client, admin_a)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse("export-accounts"), {"format": "csv"})
+            rows = read_csv(response)
+        return len(ctx.captured_queries), len(rows)
+
+    for i in range(5):
+        make_account(admin_a.tenant, f"S{i}")
+    client.get(reverse("account-list"))  # the session learns the tenant
+    small, n_small = count()
+    for i in range(60):
+        make_account(admin_a.tenant, f"B{i}")
+    big, n_big = count()
+    assert (n_small, n_big) == (5, 65)
+    assert small == big
