@@ -184,3 +184,16 @@ def test_admin_site_is_for_superusers_only(client, admin_a, django_user_model):
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/accounts/account/").status_code == 200
     assert client.get("/admin/kam/membership/").status_code == 200
+
+
+def test_admin_lists_profile_models_across_tenants(client, admin_a, admin_b, django_user_model):
+    from tests.factories import make_account
+
+    make_account(admin_a.tenant, "Admin visible A")
+    make_account(admin_b.tenant, "Admin visible B")
+    root = django_user_model.objects.create_superuser("root2", "r2@example.com", PASSWORD)
+    client.force_login(root)
+    body = client.get("/admin/accounts/account/").content.decode()
+    assert "Admin visible A" in body and "Admin visible B" in body
+    for model in ("contact", "transaction", "contract", "accountteammember"):
+        assert client.get(f"/admin/accounts/{model}/").status_code == 200
