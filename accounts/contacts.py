@@ -16,6 +16,7 @@ from accounts.models import Account, Contact
 from accounts.selectors import account_visible_queryset
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
+from kam.validation import check_unique, clean_and_raise
 
 CONTACT_EDITABLE_FIELDS = (
     "account", "name", "title", "department", "level", "buying_role", "relationship_strength",
@@ -67,16 +68,10 @@ def _apply(*, actor: Actor, contact: Contact, data: dict[str, Any]) -> None:
     if contact.email and "account" not in errors and Contact.objects.filter(
             account_id=contact.account_id, email__iexact=contact.email).exclude(pk=contact.pk).exists():
         errors["email"] = [_("Another contact of this account already has this email address.")]
-    if contact.external_id and Contact.objects.filter(external_id=contact.external_id).exclude(
-            pk=contact.pk).exists():
-        errors["external_id"] = [_("Another contact already has this external ID.")]
-    try:
-        contact.full_clean(exclude=list(errors))
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    check_unique(queryset=Contact.objects.all(), instance=contact, errors=errors, fields=(
+        ("external_id", _("Another contact already has this external ID.")),
+    ))
+    clean_and_raise(contact, errors)
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from accounts.selectors import account_visible_queryset
 from kam.models import Tenant
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
+from kam.validation import check_unique, clean_and_raise
 
 CONTRACT_EDITABLE_FIELDS = (
     "account", "number", "title", "start_date", "end_date", "value", "payment_terms_days",
@@ -100,22 +101,13 @@ def _apply(*, actor: Actor, contract: Contract, data: dict[str, Any]) -> None:
     if contract.value is not None and Decimal(contract.value) < 0:
         errors["value"] = [_("The value cannot be negative.")]
 
-    for field, message in (
+    check_unique(queryset=Contract.objects.all(), instance=contract, errors=errors, fields=(
         ("number", _("Another contract already has this number.")),
         ("external_id", _("Another contract already has this external ID.")),
-    ):
-        value = getattr(contract, field)
-        if value and Contract.objects.filter(**{field: value}).exclude(pk=contract.pk).exists():
-            errors[field] = [message]
-    try:
-        # Constraints were checked explicitly above, with messages naming the field.
-        contract.full_clean(exclude=[*errors, "account"], validate_unique=False,
-                            validate_constraints=False)
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    ))
+    # Constraints were checked explicitly above, with messages naming the field.
+    clean_and_raise(contract, errors, skip=["account"], validate_unique=False,
+                    validate_constraints=False)
 
 
 def _require_change(actor: Actor) -> None:

@@ -14,6 +14,7 @@ from accounts.validators import normalize_uscc
 from kam.models import Membership
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
+from kam.validation import check_unique, clean_and_raise
 
 ACCOUNT_EDITABLE_FIELDS = (
     "name", "short_name", "unified_social_credit_code", "industry", "province", "city",
@@ -73,21 +74,11 @@ def _apply(*, actor: Actor, account: Account, data: dict[str, Any]) -> None:
                                      tenant_id=tenant.pk)
         ):
             errors["parent"] = [_("This parent would create a cycle in the group hierarchy.")]
-    for field, message in (
+    check_unique(queryset=Account.objects.all(), instance=account, errors=errors, fields=(
         ("unified_social_credit_code", _("Another account already has this unified social credit code.")),
         ("external_id", _("Another account already has this external ID.")),
-    ):
-        value = getattr(account, field)
-        if value and field not in errors and Account.objects.filter(**{field: value}).exclude(
-                pk=account.pk).exists():
-            errors[field] = [message]
-    try:
-        account.full_clean(exclude=list(errors))
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    ))
+    clean_and_raise(account, errors)
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
@@ -12,6 +12,7 @@ from accounts.selectors import account_visible_queryset
 from kam.models import Membership
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
+from kam.validation import clean_and_raise
 
 
 def team_queryset(*, actor: Actor) -> QuerySet[AccountTeamMember]:
@@ -38,14 +39,8 @@ def team_member_add(*, actor: Actor, account: Account, membership: Membership,
         errors["membership"] = [_("This member is already on the account's team.")]
     member = AccountTeamMember(tenant=tenant, account=account, membership=membership,
                                team_role=team_role)
-    try:
-        # The uniqueness of (account, member) is checked above with a clearer message.
-        member.full_clean(exclude=[*errors, "account", "membership"], validate_constraints=False)
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    # The uniqueness of (account, member) is checked above with a clearer message.
+    clean_and_raise(member, errors, skip=["account", "membership"], validate_constraints=False)
     member.save()
     return member
 

@@ -25,6 +25,7 @@ from accounts.models import Account, Transaction
 from accounts.selectors import account_visible_queryset
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
+from kam.validation import check_unique, clean_and_raise
 
 BULK_MAX_ROWS = 10_000
 TRANSACTION_EDITABLE_FIELDS = ("account", "date", "amount", "gross_margin", "product_line",
@@ -102,16 +103,10 @@ def _apply(*, actor: Actor, tx: Transaction, data: dict[str, Any]) -> None:
     if refund_of is not None and tx.pk is not None and Transaction.objects.filter(
             refund_of_id=tx.pk).exists():
         errors["refund_of"] = [_("A transaction with refunds cannot itself be a refund.")]
-    if tx.external_id and "external_id" not in errors and Transaction.objects.filter(
-            external_id=tx.external_id).exclude(pk=tx.pk).exists():
-        errors["external_id"] = [_("Another transaction already has this external ID.")]
-    try:
-        tx.full_clean(exclude=[*errors, "account", "refund_of"], validate_constraints=False)
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    check_unique(queryset=Transaction.objects.all(), instance=tx, errors=errors, fields=(
+        ("external_id", _("Another transaction already has this external ID.")),
+    ))
+    clean_and_raise(tx, errors, skip=["account", "refund_of"], validate_constraints=False)
 
 
 def _refresh_figures(account_ids: set[int]) -> None:

@@ -17,6 +17,7 @@ from accounts.models import Account
 from kam.models import ApiKey, Membership, Tenant
 from kam.services import api_key_revoke
 from kam.tenancy import tenant_context
+from tests.api_helpers import assert_validation_error, ids_of
 from tests.conftest import bearer, key_for, login
 
 pytestmark = pytest.mark.django_db
@@ -44,45 +45,7 @@ def total() -> int:
     return Account.unscoped_all_tenants.count()
 
 
-def ids_of(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [item["id"] for item in response.json()["results"]]
-
-
-def assert_validation_error(response, *fields: str) -> dict:
-    assert response.status_code == 400, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert isinstance(body["message"], str) and body["message"]
-    assert isinstance(body["errors"], dict)
-    for field in fields:
-        assert field in body["errors"], body
-        assert isinstance(body["errors"][field], list) and body["errors"][field], body
-    return body
-
-
 # --- clients ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["write-key", "admin-session"])
-def writer_a(request, api, admin_a):
-    """Someone of tenant A allowed to write: a write key or the administrator's session."""
-    if request.param == "write-key":
-        return bearer(api, key_for(admin_a.tenant, ["write"], name="erp-write"))
-    return login(api, admin_a)
-
-
-@pytest.fixture(params=["admin_b-session", "tenant_b-write-key"])
-def outsider(request, api, admin_b):
-    """Tenant B at its most powerful: its administrator's session or a write key."""
-    if request.param == "admin_b-session":
-        return login(api, admin_b)
-    return bearer(api, key_for(admin_b.tenant, ["read", "write"], name="erp-b"))
-
-
-@pytest.fixture
-def key_a(api, tenant_a):
-    return bearer(api, key_for(tenant_a, ["read", "write"], name="erp-a"))
 
 
 def test_router_names_the_endpoint():

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Account, Contact
 from kam.models import Tenant
 from kam.tenancy import tenant_context
+from tests.api_helpers import assert_validation_error, ids_of
 from tests.conftest import bearer, key_for, login
 from tests.factories import make_account
 
@@ -37,40 +38,6 @@ def row(pk: int) -> dict | None:
 
 def total() -> int:
     return Contact.unscoped_all_tenants.count()
-
-
-def ids_of(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [item["id"] for item in response.json()["results"]]
-
-
-def assert_validation_error(response, *fields: str) -> dict:
-    assert response.status_code == 400, response.content
-    body = response.json()
-    assert isinstance(body["message"], str) and body["message"]
-    for field in fields:
-        assert field in body["errors"], body
-        assert body["errors"][field], body
-    return body
-
-
-@pytest.fixture(params=["write-key", "admin-session"])
-def writer_a(request, api, admin_a):
-    if request.param == "write-key":
-        return bearer(api, key_for(admin_a.tenant, ["write"], name="erp-write"))
-    return login(api, admin_a)
-
-
-@pytest.fixture(params=["admin_b-session", "tenant_b-write-key"])
-def outsider(request, api, admin_b):
-    if request.param == "admin_b-session":
-        return login(api, admin_b)
-    return bearer(api, key_for(admin_b.tenant, ["read", "write"], name="erp-b"))
-
-
-@pytest.fixture
-def key_a(api, tenant_a):
-    return bearer(api, key_for(tenant_a, ["read", "write"], name="erp-a"))
 
 
 def test_router_names_the_endpoint():

@@ -15,6 +15,7 @@ from accounts.models import Account, Contract
 from kam.models import Tenant
 from kam.roles import Actor
 from kam.tenancy import tenant_context
+from tests.api_helpers import assert_validation_error, ids_of
 from tests.conftest import bearer, key_for, login
 from tests.factories import make_account
 
@@ -46,47 +47,11 @@ def total() -> int:
     return Contract.unscoped_all_tenants.count()
 
 
-def ids_of(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [item["id"] for item in response.json()["results"]]
-
-
-def assert_validation_error(response, *fields: str) -> dict:
-    assert response.status_code == 400, response.content
-    body = response.json()
-    assert set(body) == {"message", "errors"}, body
-    assert isinstance(body["message"], str) and body["message"]
-    for field in fields:
-        assert field in body["errors"], body
-        assert isinstance(body["errors"][field], list) and body["errors"][field], body
-    return body
-
-
 def payload(account: Account, /, **overrides) -> dict:
     return {"account": account.pk, "number": "HT-2025-001", "title": "框架协议",
             "start_date": "2025-01-01", "end_date": "2025-12-31", "value": "120000.00",
             "payment_terms_days": 45, "status": "active", "renewal_notice_days": 90,
             "notes": "年度框架", "external_id": "ERP-C-1", **overrides}
-
-
-@pytest.fixture(params=["write-key", "admin-session"])
-def writer_a(request, api, admin_a):
-    if request.param == "write-key":
-        return bearer(api, key_for(admin_a.tenant, ["write"], name="erp-write"))
-    return login(api, admin_a)
-
-
-@pytest.fixture(params=["admin_b-session", "tenant_b-write-key"])
-def outsider(request, api, admin_b):
-    """Tenant B at its most powerful: its administrator's session or a write key."""
-    if request.param == "admin_b-session":
-        return login(api, admin_b)
-    return bearer(api, key_for(admin_b.tenant, ["read", "write"], name="erp-b"))
-
-
-@pytest.fixture
-def key_a(api, tenant_a):
-    return bearer(api, key_for(tenant_a, ["read", "write"], name="erp-a"))
 
 
 def test_router_names_the_endpoints():

@@ -10,6 +10,7 @@ from django.urls import reverse
 from accounts.models import Account, AccountTeamMember
 from kam.models import Membership
 from kam.tenancy import tenant_context
+from tests.api_helpers import assert_validation_error, ids_of
 from tests.conftest import bearer, key_for, login, make_member
 from tests.factories import make_account
 
@@ -36,32 +37,6 @@ def row(pk: int) -> dict | None:
 
 def total() -> int:
     return AccountTeamMember.unscoped_all_tenants.count()
-
-
-def ids_of(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [item["id"] for item in response.json()["results"]]
-
-
-def assert_validation_error(response, *fields: str) -> None:
-    assert response.status_code == 400, response.content
-    body = response.json()
-    for field in fields:
-        assert body["errors"].get(field), body
-
-
-@pytest.fixture(params=["write-key", "admin-session"])
-def writer_a(request, api, admin_a):
-    if request.param == "write-key":
-        return bearer(api, key_for(admin_a.tenant, ["write"], name="erp-write"))
-    return login(api, admin_a)
-
-
-@pytest.fixture(params=["admin_b-session", "tenant_b-write-key"])
-def outsider(request, api, admin_b):
-    if request.param == "admin_b-session":
-        return login(api, admin_b)
-    return bearer(api, key_for(admin_b.tenant, ["read", "write"], name="erp-b"))
 
 
 def test_router_names_the_endpoint():

@@ -13,6 +13,7 @@ from django.urls import reverse
 from accounts.models import Account, AccountFigures, Transaction
 from kam.models import Tenant
 from kam.tenancy import tenant_context
+from tests.api_helpers import ids_of
 from tests.conftest import bearer, key_for, login
 
 pytestmark = pytest.mark.django_db
@@ -46,11 +47,6 @@ def snapshot() -> list[dict]:
     return list(Transaction.unscoped_all_tenants.order_by("pk").values())
 
 
-def ids_of(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [item["id"] for item in response.json()["results"]]
-
-
 def bulk_rows(account: Account, n: int, *, prefix: str = "ERP", amount: str = "10.00") -> list:
     return [{"account": account.pk, "date": "2026-03-01", "amount": amount,
              "gross_margin": "1.50", "product_line": "轴承", "external_id": f"{prefix}-{i}"}
@@ -58,20 +54,6 @@ def bulk_rows(account: Account, n: int, *, prefix: str = "ERP", amount: str = "1
 
 
 # --- clients ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["write-key", "admin-session"])
-def writer_a(request, api, admin_a):
-    if request.param == "write-key":
-        return bearer(api, key_for(admin_a.tenant, ["write"], name="erp-write"))
-    return login(api, admin_a)
-
-
-@pytest.fixture(params=["admin_b-session", "tenant_b-write-key"])
-def outsider(request, api, admin_b):
-    if request.param == "admin_b-session":
-        return login(api, admin_b)
-    return bearer(api, key_for(admin_b.tenant, ["read", "write"], name="erp-b"))
 
 
 def test_router_names_the_endpoints():
