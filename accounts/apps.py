@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        # The 360° page's timeline: transactions per month, contacts, contracts. Other apps
+        # register their own sources the same way from their ready() (see accounts.timeline).
+        from accounts.timeline import register_builtin_sources
+
+        register_builtin_sources()

@@ -20,11 +20,10 @@ from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 
 from accounts.contacts import contact_visible_queryset
-from accounts.contacts_api import ContactFilter
 from accounts.filters import AccountFilter
+from accounts.forms import ContactListFilter, TransactionListFilter
 from accounts.selectors import account_visible_queryset
 from accounts.transactions import transaction_visible_queryset
-from accounts.transactions_api import TransactionFilter
 from kam.roles import Actor
 
 CHUNK = 2000
@@ -88,7 +87,7 @@ EXPORTS: dict[str, ExportSpec] = {
             ("birthday_is_lunar", "birthday_is_lunar"), ("is_active", "is_active"),
             ("left_on", "left_on"), ("notes", "notes"),
         ),
-        filterset=ContactFilter,
+        filterset=ContactListFilter,
         order=("account__name", "name", "id"),
     ),
     "transactions": _Transactions(
@@ -99,7 +98,7 @@ EXPORTS: dict[str, ExportSpec] = {
             ("date", "date"), ("amount", "amount"), ("gross_margin", "gross_margin"),
             ("product_line", "product_line"), ("refund_of_external_id", "refund_of__external_id"),
         ),
-        filterset=TransactionFilter,
+        filterset=TransactionListFilter,
         order=("-date", "-id"),
     ),
 }
@@ -115,7 +114,10 @@ def export_queryset(*, kind: str, actor: Actor, params: Any, request: HttpReques
                     ) -> tuple[ExportSpec, QuerySet]:
     """The filtered, visible rows of one export, as a values_list queryset (not evaluated)."""
     spec = EXPORTS[kind]
-    filterset = spec.filterset(params, queryset=spec.queryset(actor), request=request)
+    # The list pages' own filters (the contact and transaction ones also take the actor, to offer
+    # only visible accounts), so an export holds exactly what the page showed.
+    extra = {} if spec.filterset is AccountFilter else {"actor": actor}
+    filterset = spec.filterset(params, queryset=spec.queryset(actor), request=request, **extra)
     if not filterset.is_valid():
         raise ExportFilterError({k: [str(m) for m in v] for k, v in filterset.errors.items()})
     qs = filterset.qs.order_by(*spec.order).values_list(*(path for _h, path in spec.columns))

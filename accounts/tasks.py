@@ -28,3 +28,12 @@ def dispatch_figures() -> int:
             lambda tid=tenant_id: recompute_figures.apply_async(
                 kwargs={"tenant_id": tid}, expires=FIGURES_TASK_EXPIRES))
     return len(tenant_ids)
+
+
+@shared_task(acks_late=True)
+@with_tenant
+def run_import(*, job_id: int, tenant_id: int) -> None:
+    """Run one queued import (accounts.imports.import_run); enqueued on commit by import_start."""
+    from accounts.imports import import_run
+
+    import_run(job_id=job_id)

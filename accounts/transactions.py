@@ -51,7 +51,8 @@ def transaction_visible_queryset(*, actor: Actor) -> QuerySet[Transaction]:
     if not actor.can(Perm.ACCOUNT_VIEW_ALL):
         if actor.membership is None:
             return qs.none()
-        qs = qs.filter(account__owner_id=actor.membership.pk)
+        # Owned or on the account's team: the one visibility rule of accounts.selectors.
+        qs = qs.filter(Exists(account_visible_queryset(actor=actor).filter(pk=OuterRef("account_id"))))
     return qs
 
 

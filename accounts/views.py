@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django_filters import FilterSet
 
 from accounts.filters import AccountFilter
 from accounts.forms import AccountForm
@@ -18,6 +21,27 @@ from kam.roles import Perm
 PAGE_SIZE = 25
 
 
+def filtered_page(request: HttpRequest, filterset: FilterSet, *, order: tuple[str, ...],
+                  size: int = PAGE_SIZE) -> dict[str, Any]:
+    """A list page's rows: the filterset's queryset (none when a filter is invalid), one keyset page
+    of it, and the query string without the cursor (for the pager and the export links)."""
+    qs = filterset.qs if filterset.is_bound else filterset.queryset
+    if filterset.is_bound and not filterset.is_valid():
+        qs = qs.none()
+    try:
+        page = keyset_page(qs, order=order, cursor=request.GET.get("cursor"), size=size)
+    except KeysetError:
+        # A tampered cursor (or one whose values do not fit the fields) restarts at page one.
+        page = keyset_page(qs, order=order, cursor=None, size=size)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return {
+        "page": page,
+        "base_query": query.urlencode(),
+        "filtered": any(v for k, v in request.GET.items() if k != "cursor"),
+    }
+
+
 def _get_visible(request: HttpRequest, account_id: int) -> Account:
     try:
         return account_get(actor=request.actor, account_id=account_id)
@@ -29,32 +53,9 @@ def _get_visible(request: HttpRequest, account_id: int) -> Account:
 def account_list(request: HttpRequest) -> HttpResponse:
     filterset = AccountFilter(request.GET or None, queryset=account_list_queryset(
         actor=request.actor), request=request)
-    qs = filterset.qs if filterset.is_bound else filterset.queryset
-    if filterset.is_bound and not filterset.is_valid():
-        qs = qs.none()
-    try:
-        page = keyset_page(qs, order=("name", "id"), cursor=request.GET.get("cursor"),
-                           size=PAGE_SIZE)
-    except KeysetError:
-        page = keyset_page(qs, order=("name", "id"), cursor=None, size=PAGE_SIZE)
-    query = request.GET.copy()
-    query.pop("cursor", None)
     return render(request, "accounts/account_list.html", {
         "filter": filterset,
-        "page": page,
-        "base_query": query.urlencode(),
-        "filtered": any(v for k, v in request.GET.items() if k != "cursor"),
-    })
-
-
-@tenant_page()
-def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = _get_visible(request, account_id)
-    return render(request, "accounts/account_detail.html", {
-        "account": account,
-        "children": account_children(actor=request.actor, account=account)[:50],
-        "can_change": request.actor.can(Perm.ACCOUNT_CHANGE),
-        "can_delete": request.actor.can(Perm.ACCOUNT_DELETE),
+        **filtered_page(request, filterset, order=("name", "id")),
     })
 
 

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -69,19 +70,37 @@ def _decode(cursor: str, width: int) -> tuple[list[Any], int]:
     return values, offset
 
 
+def _typed(model: type, order: tuple[str, ...], values: list[Any]) -> list[Any]:
+    """Each cursor value as its field's Python type, so a tampered cursor is a KeysetError here
+    rather than a database error later."""
+    typed = []
+    for field_name, value in zip(order, values, strict=True):
+        field = model._meta.get_field(field_name.lstrip("-"))
+        try:
+            typed.append(field.to_python(value))
+            if typed[-1] is None:
+                raise KeysetError("bad cursor")
+        except (DjangoValidationError, TypeError, ValueError) as exc:
+            raise KeysetError("bad cursor") from exc
+    return typed
+
+
 def keyset_page(qs: QuerySet, *, order: tuple[str, ...], cursor: str | None, size: int
                 ) -> KeysetPage:
-    """One page after ``cursor`` in ascending ``order`` (last field unique). Two queries."""
+    """One page after ``cursor`` in ``order`` (last field unique; a leading "-" sorts that field
+    descending, e.g. ``("-date", "-id")``). Two queries."""
     total = qs.count()
     offset = 0
     qs = qs.order_by(*order)
     if cursor:
         values, offset = _decode(cursor, len(order))
+        values = _typed(qs.model, order, values)
         after = Q()
         for i, field in enumerate(order):
-            step = Q(**{f"{field}__gt": values[i]})
+            name, op = (field[1:], "lt") if field.startswith("-") else (field, "gt")
+            step = Q(**{f"{name}__{op}": values[i]})
             for j in range(i):
-                step &= Q(**{order[j]: values[j]})
+                step &= Q(**{order[j].lstrip("-"): values[j]})
             after |= step
         qs = qs.filter(after)
     rows = list(qs[: size + 1])
@@ -89,5 +108,5 @@ def keyset_page(qs: QuerySet, *, order: tuple[str, ...], cursor: str | None, siz
     next_cursor = None
     if len(rows) > size:
         last = items[-1]
-        next_cursor = _encode([getattr(last, f) for f in order], offset + size)
+        next_cursor = _encode([getattr(last, f.lstrip("-")) for f in order], offset + size)
     return KeysetPage(items=items, total=total, offset=offset, next_cursor=next_cursor)

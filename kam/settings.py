@@ -183,6 +183,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # collectstatic (production images) writes here; development serves from STATICFILES_DIRS.
 STATIC_ROOT = BASE_DIR / "staticfiles" if PRODUCTION else None
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Uploaded imports and their reports (never served publicly: downloads go through views).
+MEDIA_ROOT = (Path(os.environ.get("KAM_MEDIA_ROOT", BASE_DIR / "media")) if PRODUCTION
+              else devstack.state_dir() / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -32,6 +32,7 @@ urlpatterns = [
     path("settings/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
     path("accounts/", include("accounts.urls")),
     path("export/", include("accounts.urls_export")),
+    path("import/", include("accounts.urls_import")),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

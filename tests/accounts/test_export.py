@@ -120,3 +120,13 @@ def test_export_query_count_does_not_grow_with_rows(client, admin_a):
     big, n_big = count()
     assert (n_small, n_big) == (5, 65)
     assert small == big
+
+
+def test_contact_export_carries_the_list_search(client, admin_a):
+    account = make_account(admin_a.tenant, "Buyer")
+    with tenant_context(admin_a.tenant):
+        Contact.objects.create(account=account, name="张伟")
+        Contact.objects.create(account=account, name="李娜")
+    login(client, admin_a)
+    rows = read_csv(client.get(reverse("export-contacts"), {"format": "csv", "q": "张"}))
+    assert [r["name"] for r in rows] == ["张伟"]

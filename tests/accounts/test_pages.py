@@ -245,3 +245,17 @@ def test_language_switcher_sets_cookie(client, admin_a):
     assert response.status_code == 302
     body = client.get(reverse("account-list"), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert "New account" in body
+
+
+def test_crafted_cursor_with_wrong_types_restarts_at_page_one(client, admin_a):
+    import base64
+    import json
+
+    make_account(admin_a.tenant, "Only one")
+    login(client, admin_a)
+    for values in (["x", "not-a-number"], ["x", None], ["x", "1.5"], ["x", {"a": 1}]):
+        raw = json.dumps({"v": values, "n": 25}).encode()
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        response = client.get(reverse("account-list"), {"cursor": cursor})
+        assert response.status_code == 200
+        assert [a.name for a in response.context["page"].items] == ["Only one"]

@@ -1,0 +1,152 @@
+"""What can be imported: the field specifications of each kind (``FieldSpec``, ``KindSpec``,
+``SPECS`` — the target fields of accounts, contacts and transactions with the headers they are
+recognised by), header normalisation, the mapping suggested from a file's headers
+(``suggest_mapping``) and the fields offered on the mapping form (``field_choices``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy
+
+from accounts.models import (
+    Account,
+    Contact,
+    ImportKind,
+    Transaction,
+)
+from accounts.services import ACCOUNT_EDITABLE_FIELDS
+
+# --- field specifications ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str  # the key of ImportJob.mapping
+    required: bool = False
+    ref: str | None = None  # "account" / "parent": an account's external id; "owner": a member
+    synonyms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    model: type[models.Model]
+    fields: tuple[FieldSpec, ...]
+
+    def field(self, name: str) -> FieldSpec:
+        return next(f for f in self.fields if f.name == name)
+
+    def label(self, name: str) -> str:
+        spec = self.field(name)
+        if spec.ref is not None:
+            return str(_REF_LABELS[spec.ref])
+        return str(self.model._meta.get_field(name).verbose_name)
+
+
+_REF_LABELS = {
+    "account": gettext_lazy("account (its external ID)"),
+    "parent": gettext_lazy("parent account (its external ID)"),
+    "owner": gettext_lazy("owner (username or email)"),
+}
+
+_ACCOUNT_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "name": ("客户名称", "名称", "公司名称", "企业名称", "客户全称", "company", "accountname"),
+    "short_name": ("简称", "客户简称", "公司简称"),
+    "unified_social_credit_code": ("统一社会信用代码", "社会信用代码", "信用代码", "uscc",
+                                   "creditcode"),
+    "industry": ("行业", "所属行业"),
+    "province": ("省份", "省", "所在省份"),
+    "city": ("城市", "市", "所在城市"),
+    "employee_count": ("员工人数", "员工数", "人数", "employees"),
+    "annual_revenue_band": ("年营业额", "年收入", "营收规模", "revenueband"),
+    "business_scope": ("经营范围",),
+    "development_stage": ("发展阶段",),
+    "parent": ("上级客户", "上级客户编号", "母公司", "母公司编号", "集团", "parentexternalid",
+               "parentaccount"),
+    "owner": ("负责人", "客户经理", "归属人", "owner"),
+    "lifecycle_status": ("生命周期状态", "客户状态", "状态", "status"),
+    "strategic_value": ("战略价值",),
+    "credit_rating": ("信用等级", "信用评级"),
+    "notes": ("备注", "说明"),
+    "external_id": ("外部编号", "外部id", "客户编号", "编号", "erp编号", "externalid"),
+}
+_ACCOUNT_REQUIRED = {"name", "external_id"}
+_ACCOUNT_REFS = {"parent": "parent", "owner": "owner"}
+
+SPECS: dict[str, KindSpec] = {
+    ImportKind.ACCOUNTS: KindSpec(model=Account, fields=tuple(
+        FieldSpec(name, required=name in _ACCOUNT_REQUIRED, ref=_ACCOUNT_REFS.get(name),
+                  synonyms=_ACCOUNT_SYNONYMS.get(name, ()))
+        for name in ACCOUNT_EDITABLE_FIELDS
+    )),
+    ImportKind.CONTACTS: KindSpec(model=Contact, fields=(
+        FieldSpec("account", required=True, ref="account",
+                  synonyms=("客户编号", "客户外部编号", "所属客户编号", "accountexternalid")),
+        FieldSpec("name", required=True, synonyms=("姓名", "联系人", "联系人姓名")),
+        FieldSpec("title", synonyms=("职务", "职位", "title")),
+        FieldSpec("department", synonyms=("部门", "所属部门")),
+        FieldSpec("level", synonyms=("层级", "级别", "联系人层级")),
+        FieldSpec("buying_role", synonyms=("采购角色", "决策角色", "角色")),
+        FieldSpec("relationship_strength", synonyms=("关系强度", "关系紧密度", "亲密度")),
+        FieldSpec("phone", synonyms=("电话", "手机", "手机号", "联系电话", "mobile")),
+        FieldSpec("email", synonyms=("邮箱", "电子邮件", "电子邮箱", "邮件")),
+        FieldSpec("wechat_id", synonyms=("微信", "微信号", "wechat")),
+        FieldSpec("birthday", synonyms=("生日", "出生日期")),
+        FieldSpec("external_id", required=True,
+                  synonyms=("外部编号", "联系人编号", "外部id", "编号", "externalid")),
+    )),
+    ImportKind.TRANSACTIONS: KindSpec(model=Transaction, fields=(
+        FieldSpec("account", required=True, ref="account",
+                  synonyms=("客户编号", "客户外部编号", "所属客户编号", "accountexternalid")),
+        FieldSpec("date", required=True, synonyms=("日期", "交易日期", "订单日期", "下单日期")),
+        FieldSpec("amount", required=True, synonyms=("金额", "交易金额", "订单金额", "销售额")),
+        FieldSpec("gross_margin", synonyms=("毛利", "毛利额", "毛利润")),
+        FieldSpec("product_line", synonyms=("产品线", "产品", "产品类别")),
+        FieldSpec("external_id", required=True,
+                  synonyms=("外部编号", "交易编号", "订单编号", "单号", "外部id", "编号",
+                            "externalid")),
+    )),
+}
+
+
+def _norm_header(value: str) -> str:
+    return re.sub(r"[\s_\-*（）()：:./#]", "", value.strip().lower())
+
+
+def suggest_mapping(*, kind: str, columns: list[str]) -> dict[str, str]:
+    """Target field → source column, guessed from the headers (field names, verbose names in every
+    language, and common Chinese headers). Each column is suggested for one field at most."""
+    spec = SPECS[kind]
+    lookup: dict[str, str] = {}
+
+    def add(key: str, name: str) -> None:
+        lookup.setdefault(_norm_header(key), name)
+
+    for f in spec.fields:  # exact field names first: they win over any synonym
+        add(f.name, f.name)
+    for lang, _name in settings.LANGUAGES:
+        with translation.override(lang):
+            for f in spec.fields:
+                add(spec.label(f.name), f.name)
+                if f.ref is None:
+                    add(str(spec.model._meta.get_field(f.name).verbose_name), f.name)
+    for f in spec.fields:
+        for synonym in f.synonyms:
+            add(synonym, f.name)
+    mapping: dict[str, str] = {}
+    for column in columns:
+        target = lookup.get(_norm_header(column))
+        if target is not None and target not in mapping:
+            mapping[target] = column
+    return mapping
+
+
+def field_choices(*, kind: str) -> list[tuple[str, str, bool]]:
+    """(field, label, required) of one kind, in form order."""
+    spec = SPECS[kind]
+    return [(f.name, spec.label(f.name), f.required) for f in spec.fields]
