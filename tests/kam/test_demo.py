@@ -1,41 +1,89 @@
 from __future__ import annotations
 
+import datetime
 import io
+from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models.functions import ExtractMonth
 
+from accounts.contracts import renewals_due
 from accounts.demo import ACCOUNTS_PER_TENANT, HUADONG, PACIFIC
-from accounts.models import Account
+from accounts.figures import tenant_today
+from accounts.models import (
+    Account,
+    AccountFigures,
+    AccountTeamMember,
+    BuyingRole,
+    Contact,
+    ContactLevel,
+    Contract,
+    ContractStatus,
+    LifecycleStatus,
+    TeamRole,
+    Transaction,
+)
 from accounts.validators import validate_uscc
 from kam.models import Membership, Tenant
-from kam.roles import Role
+from kam.roles import Actor, Role
+from kam.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
 
-
-def counts() -> tuple[int, int, int, int]:
-    from django.contrib.auth import get_user_model
-
-    return (Tenant.objects.count(), get_user_model().objects.count(),
-            Membership.unscoped_all_tenants.count(), Account.unscoped_all_tenants.count())
+CHILD_MODELS = (Contact, AccountTeamMember, Transaction, Contract, AccountFigures)
 
 
-def test_seed_demo_is_idempotent_and_realistic():
+def snapshot() -> dict[str, object]:
+    """Row counts of every table the seeder writes, and checksums that change with any value."""
+    state: dict[str, object] = {
+        "tenants": Tenant.objects.count(),
+        "users": get_user_model().objects.count(),
+        "memberships": Membership.unscoped_all_tenants.count(),
+        "accounts": Account.unscoped_all_tenants.count(),
+    }
+    for model in CHILD_MODELS:
+        state[model.__name__] = model.unscoped_all_tenants.count()
+    with connection.cursor() as cursor:
+        # The amounts (with their external id and date): any changed or added row shows.
+        cursor.execute("SELECT md5(string_agg(external_id || ':' || date || ':' || amount, ','"
+                       " ORDER BY external_id)), SUM(amount) FROM accounts_transaction")
+        state["transaction_checksum"] = cursor.fetchone()
+        # No row updated in place either: the latest write times and the figures' values.
+        cursor.execute("SELECT (SELECT MAX(updated_at) FROM accounts_contact),"
+                       " (SELECT MAX(updated_at) FROM accounts_contract),"
+                       " (SELECT MAX(updated_at) FROM accounts_transaction),"
+                       " (SELECT md5(string_agg(f::text, ',' ORDER BY account_id))"
+                       "    FROM accounts_accountfigures f)")
+        state["writes"] = cursor.fetchone()
+    return state
+
+
+@pytest.fixture
+def seeded() -> dict[str, object]:
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
-    first = counts()
-    assert first[0] == 2 and first[3] == 2 * ACCOUNTS_PER_TENANT
     assert "kam-demo-2026" in out.getvalue() and "zhang.wei" in out.getvalue()
-    call_command("seed_demo", stdout=io.StringIO())
-    assert counts() == first
+    return snapshot()
 
+
+def test_seed_demo_is_idempotent(seeded):
+    assert seeded["tenants"] == 2 and seeded["accounts"] == 2 * ACCOUNTS_PER_TENANT
+    assert all(seeded[model.__name__] for model in CHILD_MODELS)
+    call_command("seed_demo", stdout=io.StringIO())
+    assert snapshot() == seeded
+
+
+def test_demo_accounts_are_realistic(seeded):
     for spec in (HUADONG, PACIFIC):
         tenant = Tenant.objects.get(slug=spec.slug)
         assert tenant.default_language == spec.language
         roles = sorted(Membership.unscoped_all_tenants.filter(tenant=tenant)
                        .values_list("role", flat=True))
-        assert roles.count(Role.ADMIN) == 1 and roles.count(Role.MANAGER) == 2
+        assert roles.count(Role.ADMIN) == 1 and roles.count(Role.MANAGER) >= 2
         assert Role.EXECUTIVE in roles
         accounts = Account.unscoped_all_tenants.filter(tenant=tenant)
         assert accounts.filter(parent__isnull=False).count() >= 10  # group hierarchies
@@ -48,3 +96,88 @@ def test_seed_demo_is_idempotent_and_realistic():
         validate_uscc(code)
     # The tenant switcher has someone to show it with.
     assert Membership.unscoped_all_tenants.filter(user__username="li.na").count() == 2
+
+    # Every row of the profile belongs to its account's tenant.
+    for model in (Contact, AccountTeamMember, Transaction, Contract, AccountFigures):
+        assert not model.unscoped_all_tenants.exclude(account__tenant=F("tenant")).exists()
+    assert not AccountTeamMember.unscoped_all_tenants.exclude(
+        membership__tenant=F("tenant")).exists()
+    refunds = Transaction.unscoped_all_tenants.filter(refund_of__isnull=False)
+    assert refunds.exists() and not refunds.filter(amount__gte=0).exists()
+    assert not refunds.exclude(refund_of__account=F("account")).exists()
+    assert not Transaction.unscoped_all_tenants.filter(refund_of=None, amount__lt=0).exists()
+
+
+def test_demo_profiles(seeded):
+    for spec in (HUADONG, PACIFIC):
+        check_profile(spec)
+
+
+def check_profile(spec) -> None:
+    tenant = Tenant.objects.get(slug=spec.slug)
+    today = tenant_today(tenant)
+    with tenant_context(tenant):
+        accounts = Account.objects.all()
+        customers = accounts.exclude(lifecycle_status=LifecycleStatus.PROSPECT)
+
+        # Contacts at every level, Chinese names for the Chinese tenant, and gaps.
+        contacts = Contact.objects.all()
+        assert set(contacts.values_list("level", flat=True)) == set(ContactLevel.values)
+        assert {"decision_maker", "influencer", "gatekeeper"} <= set(
+            contacts.values_list("buying_role", flat=True))
+        assert contacts.values("relationship_strength").distinct().count() == 5
+        chinese = contacts.filter(name__regex=r"^[\u4e00-\u9fff]{2,3}$").count()
+        assert chinese == (contacts.count() if spec is HUADONG else 0)
+        if spec is HUADONG:
+            assert contacts.filter(title__in=["总经理", "采购总监", "技术经理"]).exists()
+        leader = Contact.objects.filter(account=OuterRef("pk"), is_active=True,
+                                        level=ContactLevel.LEADERSHIP)
+        decider = Contact.objects.filter(account=OuterRef("pk"), is_active=True,
+                                         buying_role=BuyingRole.DECISION_MAKER)
+        assert customers.filter(Exists(leader)).count() > customers.count() // 2
+        assert customers.exclude(Exists(leader)).exists()  # leadership gap
+        assert customers.exclude(Exists(decider)).exists()  # nobody who decides
+        left = contacts.filter(is_active=False)
+        assert 0 < left.count() < contacts.count() // 5
+        assert not left.filter(Q(left_on=None) | Q(left_on__gt=today)).exists()
+
+        # The account team: the owner, plus the other roles from the tenant's members.
+        team = AccountTeamMember.objects.all()
+        owner_rows = team.filter(team_role=TeamRole.OWNER, membership=F("account__owner"))
+        assert owner_rows.count() == accounts.count()
+        assert set(team.values_list("team_role", flat=True)) == set(TeamRole.values)
+
+        # 24 months of transactions up to today.
+        txs = Transaction.objects.all()
+        first, last = txs.order_by("date")[0].date, txs.order_by("-date")[0].date
+        assert last <= today and (today - last).days < 31
+        assert (today - first).days >= 700 and (today - first).days <= 745
+        assert txs.filter(refund_of__isnull=False).count() >= 3
+        by_month = dict(txs.filter(refund_of=None).annotate(m=ExtractMonth("date"))
+                        .values("m").annotate(total=Sum("amount")).values_list("m", "total"))
+        assert by_month[2] < by_month[12] and by_month[2] < by_month[11]  # Q4 peak, Feb low
+        if spec is HUADONG:  # the Spring Festival dip
+            assert by_month[2] < Decimal("0.7") * by_month[3]
+        assert not txs.filter(account__lifecycle_status=LifecycleStatus.PROSPECT).exists()
+
+        # Contracts: mostly active, some expired, a few drafts; a few renewals due.
+        statuses = dict(Contract.objects.values("status").annotate(n=Sum(1))
+                        .values_list("status", "n"))
+        assert statuses[ContractStatus.ACTIVE] > statuses[ContractStatus.EXPIRED] > 0
+        assert 0 < statuses[ContractStatus.DRAFT] < statuses[ContractStatus.ACTIVE]
+        admin = Membership.objects.get(role=Role.ADMIN)
+        due = renewals_due(actor=Actor(tenant=tenant, membership=admin), today=today)
+        assert 3 <= due.count() <= 20
+
+        # The derived figures: computed for every account, growth both ways, concentration.
+        figures = AccountFigures.objects.all()
+        assert figures.count() == accounts.count()
+        assert not figures.filter(computed_at=None).exists()
+        assert figures.filter(revenue_growth__gt=Decimal("0.15")).count() >= 5  # growing
+        assert figures.filter(revenue_growth__lt=Decimal("-0.25")).count() >= 5  # fading
+        shares = sorted(figures.values_list("revenue_share", flat=True), reverse=True)
+        assert Decimal("0.25") <= shares[0] <= Decimal("0.35")
+        assert shares[1] < Decimal("0.1")
+        assert figures.filter(revenue_12m__gt=0).count() > accounts.count() // 2
+        assert abs(sum(shares) - 1) < Decimal("0.001")
+        assert figures.filter(last_order_date__lt=today - datetime.timedelta(days=100)).exists()

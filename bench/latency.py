@@ -1,0 +1,113 @@
+"""Latency and queries per request: the account list API and the account 360° page.
+
+    .venv/bin/python bench/generate.py && .venv/bin/python bench/recompute.py   # once
+    .venv/bin/python bench/latency.py [-n 200]
+
+In-process through Django's test client (the whole middleware stack, sessions, tenant
+resolution, rendering; no network), logged in as bench.admin (sees all 100,000 accounts) and,
+for the list, as one account manager (sees the ~2,000 they own: the EXISTS visibility filter).
+Each case gets 5 warm-up requests, then N measured ones; queries are counted with
+CaptureQueriesContext. The 360° page is requested for the accounts with the most transactions.
+Targets (issue 3): list p95 <= 50 ms, 360° p95 <= 150 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from common import BENCH_ADMIN, bench_tenant, median, percentile, print_table, setup_django
+
+LIST_TARGET_MS = 50
+DETAIL_TARGET_MS = 150
+
+
+def measure(client, urls: list[str], n: int) -> tuple[list[float], list[int], set[int]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(5):  # warm-up: imports, connection, plan and template caches
+        client.get(urls[i % len(urls)])
+    times, queries, statuses = [], [], set()
+    for i in range(n):
+        url = urls[i % len(urls)]
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            response = client.get(url)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+            times.append((time.perf_counter() - started) * 1000)
+        queries.append(len(ctx.captured_queries))
+        statuses.add(response.status_code)
+    return times, queries, statuses
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=200, help="requests per case")
+    args = parser.parse_args()
+    setup_django()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    tenant = bench_tenant()
+    User = get_user_model()
+    admin = Client()
+    admin.force_login(User.objects.get(username=BENCH_ADMIN))
+    manager = Client()
+    manager.force_login(User.objects.get(username="bench.m01"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT m.id FROM kam_membership m JOIN auth_user u ON u.id = m.user_id "
+                       "WHERE m.tenant_id = %s AND u.username = 'bench.m07'", [tenant.pk])
+        owner_id = cursor.fetchone()[0]
+        cursor.execute("SELECT account_id, count(*) FROM accounts_transaction WHERE tenant_id = %s"
+                       " GROUP BY account_id ORDER BY count(*) DESC LIMIT 5", [tenant.pk])
+        busiest = cursor.fetchall()
+    first = admin.get("/api/v1/accounts/?page_size=50").json()
+    page2 = first["next"].split("testserver", 1)[-1]
+
+    base = "/api/v1/accounts/?page_size=50"
+    cases = [
+        ("list", "API list, no filter", admin, [base]),
+        ("list", "API list, page 2 (cursor)", admin, [page2]),
+        ("list", "API list, industry + status", admin,
+         [f"{base}&industry=energy&lifecycle_status=active"]),
+        ("list", "API list, owner", admin, [f"{base}&owner={owner_id}"]),
+        ("list", "API list, province + ordering by name", admin,
+         [f"{base}&province=江苏省&ordering=name"]),
+        ("list", "API list, search q= (name contains)", admin, [f"{base}&q=01234"]),
+        ("list", "API list as a manager (own accounts)", manager, [base]),
+        ("detail", f"360° page, {len(busiest)} busiest accounts", admin,
+         [f"/accounts/{account_id}/" for account_id, _n in busiest]),
+    ]
+    rows, missed = [], []
+    for kind, label, client, urls in cases:
+        try:
+            times, queries, statuses = measure(client, urls, args.n)
+        except Exception as exc:  # noqa: BLE001 - a broken page is a result, not a crash
+            rows.append([label, 0, "-", "-", "-", "-", f"error: {exc!r}"[:60], "", "ERROR"])
+            missed.append(label)
+            continue
+        target = LIST_TARGET_MS if kind == "list" else DETAIL_TARGET_MS
+        p95 = percentile(times, 95)
+        ok = p95 <= target and statuses == {200}
+        if not ok:
+            missed.append(label)
+        rows.append([label, len(times), f"{median(times):.1f}", f"{p95:.1f}",
+                     f"{max(times):.1f}",
+                     f"{min(queries)}" + (f"-{max(queries)}" if max(queries) != min(queries)
+                                          else ""),
+                     ",".join(map(str, sorted(statuses))),
+                     f"<= {target}", "OK" if ok else "MISSED"])
+    print(f"\nbench tenant: 100,000 accounts; 360° accounts have "
+          f"{', '.join(f'{n:,}' for _a, n in busiest)} transactions\n")
+    print_table(["case", "n", "median ms", "p95 ms", "max ms", "queries", "status",
+                 "target p95", ""], rows)
+    if missed:
+        print(f"\nmissed: {'; '.join(missed)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
