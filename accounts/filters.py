@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, CreditRating, Industry, LifecycleStatus
 from kam.models import Membership
+
+
+def account_search(queryset: QuerySet[Account], value: str) -> QuerySet[Account]:
+    """Name or short name contains ``value``. From two characters on, the bigram index
+    (migration 0004) narrows the rows first; ILIKE then decides."""
+    contains = Q(name__icontains=value) | Q(short_name__icontains=value)
+    if len(value) < 2:
+        return queryset.filter(contains)
+    indexed = RawSQL(
+        "kam_bigrams(accounts_account.name || ' ' || accounts_account.short_name) "
+        "@> kam_bigrams(%s)", [value], output_field=BooleanField())
+    return queryset.filter(indexed).filter(contains)
 
 
 def _members(request) -> QuerySet[Membership]:
@@ -43,4 +56,4 @@ class AccountFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(short_name__icontains=value))
+        return account_search(queryset, value)
