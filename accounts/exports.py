@@ -25,6 +25,7 @@ from accounts.forms import ContactListFilter, TransactionListFilter
 from accounts.selectors import account_visible_queryset
 from accounts.transactions import transaction_visible_queryset
 from kam.roles import Actor
+from kam.tenancy import get_current_tenant, tenant_context
 
 CHUNK = 2000
 
@@ -133,9 +134,17 @@ def _cell(value: Any) -> Any:
 
 
 def export_rows(spec: ExportSpec, qs: QuerySet) -> Iterator[list[Any]]:
-    yield [header for header, _path in spec.columns]
-    for row in qs.iterator(chunk_size=CHUNK):
-        yield [_cell(v) for v in row]
+    """The rows, read lazily. A streamed CSV is read after the view (and the request's tenant)
+    has gone, so the rows are read inside the tenant of the moment they were asked for."""
+    tenant = get_current_tenant()
+
+    def rows() -> Iterator[list[Any]]:
+        with tenant_context(tenant):
+            yield [header for header, _path in spec.columns]
+            for row in qs.iterator(chunk_size=CHUNK):
+                yield [_cell(v) for v in row]
+
+    return rows()
 
 
 class _Echo:

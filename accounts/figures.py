@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from kam.models import Tenant
+from kam.tenancy import as_tenant
 
 _LOCK_NAME = "accounts.figures_recompute"
 
@@ -114,7 +115,7 @@ def figures_recompute(*, tenant_id: int, today: datetime.date | None = None) -> 
 
     Skips (returns 0) when another run for the same tenant holds the advisory lock.
     """
-    with transaction.atomic():
+    with as_tenant(tenant_id), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s), %s)",
                            [_LOCK_NAME, tenant_id])
@@ -130,7 +131,7 @@ def figures_recompute_accounts(*, tenant_id: int, account_ids: list[int],
     """The same statement for a few accounts (after transaction writes), without the lock."""
     if not account_ids:
         return 0
-    with transaction.atomic():
+    with as_tenant(tenant_id), transaction.atomic():
         if today is None:
             today = tenant_today(Tenant.objects.get(pk=tenant_id))
         return _run(tenant_id=tenant_id, today=today, account_ids=account_ids)

@@ -13,13 +13,14 @@ from kam.models import Membership
 
 def account_search(queryset: QuerySet[Account], value: str) -> QuerySet[Account]:
     """Name or short name contains ``value``. From two characters on, the bigram index
-    (migration 0004) narrows the rows first; ILIKE then decides."""
+    (migrations 0004, 0007) narrows the rows first — through ``kam_account_search_ids``, which
+    keeps the index usable under row-level security and returns the current tenant's ids only —
+    then ILIKE decides."""
     contains = Q(name__icontains=value) | Q(short_name__icontains=value)
     if len(value) < 2:
         return queryset.filter(contains)
-    indexed = RawSQL(
-        "kam_bigrams(accounts_account.name || ' ' || accounts_account.short_name) "
-        "@> kam_bigrams(%s)", [value], output_field=BooleanField())
+    indexed = RawSQL("accounts_account.id IN (SELECT kam_account_search_ids(%s))", [value],
+                     output_field=BooleanField())
     return queryset.filter(indexed).filter(contains)
 
 

@@ -30,6 +30,19 @@ class TenantOwnedAdmin(admin.ModelAdmin):
         with tenant_context(tenant):
             return super().save_model(request, obj, form, change)
 
+    def delete_model(self, request, obj):
+        from kam.tenancy import tenant_context
+
+        with tenant_context(obj.tenant):
+            return super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        from kam.tenancy import tenant_context
+
+        for obj in queryset.select_related("tenant"):
+            with tenant_context(obj.tenant):
+                obj.delete()
+
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):

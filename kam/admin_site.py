@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 
@@ -11,6 +13,25 @@ class KamAdminSite(admin.AdminSite):
 
     def has_permission(self, request) -> bool:
         return request.user.is_active and request.user.is_superuser
+
+    def admin_view(self, view, cacheable=False):
+        """Superusers read across tenants: the one page path that uses ``system_read``.
+
+        Writes still need a tenant: ``TenantOwnedAdmin`` saves and deletes inside the object's own
+        ``tenant_context``. The response is rendered inside the block (templates read lazily)."""
+        from kam.tenancy import system_read  # kam.tenancy defines models: import after app loading
+
+        inner = super().admin_view(view, cacheable)
+
+        @functools.wraps(inner)
+        def wrapper(request, *args, **kwargs):
+            with system_read("superuser admin"):
+                response = inner(request, *args, **kwargs)
+                if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                    response.render()
+            return response
+
+        return wrapper
 
 
 class KamAdminConfig(AdminConfig):

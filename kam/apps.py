@@ -7,4 +7,9 @@ class KamConfig(AppConfig):
     verbose_name = _("KAM core")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from kam import authentication  # noqa: F401  (registers the OpenAPI auth extensions)
+        from kam.db.grants import grant_after_migrate
+
+        post_migrate.connect(grant_after_migrate, sender=self, dispatch_uid="kam-grants")

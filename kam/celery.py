@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
@@ -25,3 +25,11 @@ app.conf.beat_schedule = {
         "options": {"expires": 3600},
     },
 }
+
+
+@signals.worker_init.connect
+def refuse_a_role_that_bypasses_rls(**_kwargs) -> None:
+    """A worker whose database role could bypass row-level security does not start."""
+    from kam.db.checks import check_now
+
+    check_now()

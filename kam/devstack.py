@@ -24,7 +24,12 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DB_NAME = "kam"
-DB_USER = "postgres"
+SUPERUSER = "postgres"  # only devstack itself uses it, to create the two roles below
+OWNER_ROLE = "kam_owner"  # owns the schema; runs migrations
+APP_ROLE = "kam_app"  # what the application connects as: owns nothing, no BYPASSRLS
+# NOLOGIN, BYPASSRLS, owns only the account-search function (migration accounts/0007); the owner
+# role may hand it that function, the application role can never become it.
+SEARCH_ROLE = "kam_search"
 # Unix socket paths are limited to ~107 bytes; keep a margin for the socket file name.
 _MAX_SOCKET_DIR = 90
 
@@ -102,17 +107,79 @@ def postgres_running() -> bool:
     return True
 
 
+ROLES_SQL = f"""
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
+        CREATE ROLE {OWNER_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE CREATEDB;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+        CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{SEARCH_ROLE}') THEN
+        CREATE ROLE {SEARCH_ROLE} NOLOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOCREATEDB;
+        GRANT {SEARCH_ROLE} TO {OWNER_ROLE};
+    END IF;
+END $$;
+"""
+
+# A state dir from before the two roles: hand the schema's objects to the owner role.
+REOWN_SQL = f"""
+DO $$ DECLARE r record; BEGIN
+    FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'S', 'v', 'm')
+               AND pg_get_userbyid(c.relowner) <> '{OWNER_ROLE}'
+    LOOP
+        EXECUTE format('ALTER %s public.%I OWNER TO {OWNER_ROLE}',
+                       CASE r.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                                      WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, r.relname);
+    END LOOP;
+    FOR r IN SELECT p.oid::regprocedure AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> '{OWNER_ROLE}'
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s OWNER TO {OWNER_ROLE}', r.sig);
+    END LOOP;
+END $$;
+"""
+
+
+def _superuser_connect(dbname: str = "postgres"):
+    import psycopg2
+
+    conn = psycopg2.connect(dbname=dbname, user=SUPERUSER, host=str(pg_socket_dir()))
+    conn.autocommit = True
+    return conn
+
+
 def ensure_postgres() -> bool:
-    """Start the embedded PostgreSQL if needed and create the database. True if it was started."""
-    if postgres_running():
-        return False  # the database was created when this server was first started
-    pgserver = _import_pgserver()
-    pg_data_dir().parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pg_data_dir(), cleanup_mode=None)
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")  # noqa: S608
-    if "(1 row)" not in exists:
-        server.psql(f"CREATE DATABASE {DB_NAME};")
-    return True
+    """Start the embedded PostgreSQL if needed; make sure both roles and the database exist.
+
+    True if this call started the server."""
+    started = False
+    if not postgres_running():
+        pgserver = _import_pgserver()
+        pg_data_dir().parent.mkdir(parents=True, exist_ok=True)
+        pgserver.get_server(pg_data_dir(), cleanup_mode=None)
+        started = True
+    conn = _superuser_connect()
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(ROLES_SQL)
+            cursor.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
+                           [DB_NAME])
+            row = cursor.fetchone()
+            if row is None:
+                cursor.execute(f"CREATE DATABASE {DB_NAME} OWNER {OWNER_ROLE}")
+            elif row[0] != OWNER_ROLE:
+                cursor.execute(f"ALTER DATABASE {DB_NAME} OWNER TO {OWNER_ROLE}")
+                fix = _superuser_connect(DB_NAME)
+                try:
+                    with fix.cursor() as fix_cursor:
+                        fix_cursor.execute(REOWN_SQL)
+                finally:
+                    fix.close()
+    finally:
+        conn.close()
+    return started
 
 
 def stop_postgres() -> None:

@@ -17,15 +17,19 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from django.db import models
 
+from kam import context as _context
+
 if TYPE_CHECKING:
     from kam.models import Tenant
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_current_tenant: contextvars.ContextVar[Tenant | None] = contextvars.ContextVar(
-    "kam_current_tenant", default=None
-)
+_current_tenant: contextvars.ContextVar[Tenant | None] = _context.current_tenant
+
+
+# Set only by system_read(): cross-tenant *reads* for the few places that need them (see below).
+_system_read: contextvars.ContextVar[str | None] = _context.system_read
 
 
 class NoTenantError(RuntimeError):
@@ -67,18 +71,74 @@ def tenant_context(tenant: Tenant) -> Iterator[Tenant]:
         _current_tenant.reset(token)
 
 
+@contextmanager
+def system_read(reason: str) -> Iterator[None]:
+    """The explicitly named cross-tenant path: read (never write) rows of every tenant.
+
+    The database enforces it: with no tenant set, the row-level-security policies show rows of all
+    tenants only to SELECTs run inside this block, and INSERT/UPDATE/DELETE still need a tenant.
+    Inside ``tenant_context`` the tenant wins (the block is ignored). Allowed callers:
+    ``kam.middleware.active_memberships`` (which tenants a user may enter),
+    ``kam.services.api_key_authenticate`` (which tenant a key belongs to), the superuser admin
+    (``kam.admin``), nightly dispatchers if they ever need tenant rows, and tests that inspect
+    every tenant. ``reason`` is for readers and for grep.
+    """
+    if not reason:
+        raise ValueError("system_read() needs a reason")
+    token = _system_read.set(reason)
+    try:
+        yield
+    finally:
+        _system_read.reset(token)
+
+
+def system_read_reason() -> str | None:
+    return _system_read.get()
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """A request starts with no tenant and no system read, and leaves nothing behind."""
+    tenant_token = _current_tenant.set(None)
+    system_token = _system_read.set(None)
+    try:
+        yield
+    finally:
+        _system_read.reset(system_token)
+        _current_tenant.reset(tenant_token)
+
+
+@contextmanager
+def as_tenant(tenant_id: int) -> Iterator[None]:
+    """For services that take ``tenant_id``: run as that tenant (already current, or entered here).
+
+    Refuses to run inside another tenant: a service never writes across tenants."""
+    current = current_tenant_or_none()
+    if current is not None:
+        if current.pk != tenant_id:
+            raise NoTenantError(f"Asked to work on tenant {tenant_id} inside tenant {current.pk}")
+        yield
+        return
+    from kam.models import Tenant
+
+    with tenant_context(Tenant.objects.get(pk=tenant_id)):
+        yield
+
+
 def with_tenant(func: Callable[P, R]) -> Callable[P, R]:
     """Decorator for tasks and commands that take ``tenant_id`` as a keyword argument."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from kam.audit import audit_context, job_metadata
         from kam.models import Tenant
 
         tenant_id = kwargs.get("tenant_id")
         if tenant_id is None:
             raise NoTenantError(f"{func.__qualname__} must be called with tenant_id=")
         tenant = Tenant.objects.get(pk=tenant_id)
-        with tenant_context(tenant):
+        # The audit trail records the job as the actor of what it changes.
+        with tenant_context(tenant), audit_context(**job_metadata(f"{func.__module__}.{func.__qualname__}")):
             return func(*args, **kwargs)
 
     return wrapper

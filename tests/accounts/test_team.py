@@ -105,7 +105,8 @@ def test_filter_by_another_tenants_membership_is_400(writer_a, admin_b):
 def test_inactive_member_duplicate_and_bad_role_are_rejected(writer_a, admin_a, manager_a):
     account = make_account(admin_a.tenant, "Co")
     gone = make_member(admin_a.tenant, "gone_a", "manager")
-    Membership.unscoped_all_tenants.filter(pk=gone.pk).update(is_active=False)
+    with tenant_context(gone.tenant):
+        Membership.objects.filter(pk=gone.pk).update(is_active=False)
     assert_validation_error(writer_a.post(LIST_URL, {"account": account.pk, "membership": gone.pk,
                                                      "team_role": "sales"}, format="json"),
                             "membership")
@@ -175,7 +176,8 @@ def test_manager_on_the_team_sees_the_account(api, client, manager_a, manager2_a
     assert "Team Account Ltd" in listing and "Hidden Ltd" not in listing
     assert client.get(reverse("account-detail", args=[hidden.pk])).status_code == 404
 
-    AccountTeamMember.unscoped_all_tenants.filter(pk=member.pk).delete()
+    with tenant_context(member.tenant):
+        AccountTeamMember.objects.filter(pk=member.pk).delete()
     assert ids_of(api.get(ACCOUNTS_URL)) == [own.pk]
     assert client.get(reverse("account-detail", args=[account.pk])).status_code == 404
 

@@ -33,6 +33,7 @@ APP_SERVICES = ("migrate", "web", "worker", "beat")
 REQUIRED_VARS = {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "KAM_ENV", "DJANGO_ALLOWED_HOSTS"}
 # Values a user would export before `docker compose up`, for interpolating the compose file.
 SAMPLE_SHELL_ENV = {"DJANGO_SECRET_KEY": "s" * 64, "POSTGRES_PASSWORD": "pw0123",
+                    "KAM_OWNER_DB_PASSWORD": "owner0123", "KAM_APP_DB_PASSWORD": "app0123",
                     "DJANGO_ALLOWED_HOSTS": "kam.example.com"}
 SUBPROCESS_TIMEOUT = 180
 
@@ -99,13 +100,17 @@ def clean_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def database_url_from_settings() -> str:
-    """The test process's database as a URL; a socket directory becomes a percent-encoded host."""
+def database_url_from_settings(role: str = "app") -> str:
+    """The test process's database as a URL; a socket directory becomes a percent-encoded host.
+
+    ``role``: "app" (what the application connects as) or "owner" (what migrations use)."""
     db = settings.DATABASES["default"]
-    assert db["ENGINE"] == "django.db.backends.postgresql"
-    auth = quote(db.get("USER") or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
+    assert db["ENGINE"] == "kam.db"
+    user = db.get("APP_USER") if role == "app" else db.get("OWNER_USER")
+    password = db.get("PASSWORD") if role == "app" else db.get("OWNER_PASSWORD")
+    auth = quote(user or "", safe="")
+    if password:
+        auth += ":" + quote(password, safe="")
     host = quote(str(db.get("HOST") or ""), safe="")
     port = f":{db['PORT']}" if db.get("PORT") else ""
     return f"postgres://{auth}@{host}{port}/{quote(db['NAME'], safe='')}"
@@ -117,6 +122,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),  # ~86 characters
         "DJANGO_ALLOWED_HOSTS": "kam.example.com",
         "DATABASE_URL": database_url_from_settings(),
+        "DATABASE_OWNER_URL": database_url_from_settings("owner"),
         "REDIS_URL": settings.REDIS_URL,
     }
     return clean_env(**{**values, **overrides})
@@ -148,8 +154,21 @@ def test_postgres_is_16_with_a_volume_and_a_healthcheck():
     data = [m for m in mounts if len(m) >= 2 and m[1] == "/var/lib/postgresql/data"]
     assert data, "the database must live in a volume"
     assert data[0][0] in (compose().get("volumes") or {}), "a named volume, declared at top level"
-    env = environment("postgres")
-    assert env["POSTGRES_DB"] == "kam" and env["POSTGRES_USER"] == "kam"
+    # The roles and the database come from the init script, run by the image's superuser.
+    init = [m for m in mounts if len(m) >= 2 and m[1].startswith("/docker-entrypoint-initdb.d/")]
+    assert init and (BASE_DIR / init[0][0]).is_file(), "the roles' init script must be mounted"
+    script = (BASE_DIR / init[0][0]).read_text()
+    assert "CREATE ROLE kam_owner" in script and "CREATE ROLE kam_app" in script
+    assert "NOBYPASSRLS" in script and "CREATE DATABASE kam OWNER kam_owner" in script
+
+
+def test_only_the_migrate_service_has_the_owner_role():
+    # Web, worker and beat connect as the application role and never see the owner's password.
+    assert environment("migrate")["DATABASE_OWNER_URL"].startswith("postgres://kam_owner:")
+    for name in ("web", "worker", "beat"):
+        env = environment(name)
+        assert "DATABASE_OWNER_URL" not in env
+        assert env["DATABASE_URL"].startswith("postgres://kam_app:")
 
 
 def test_redis_is_7_with_a_healthcheck():
@@ -158,7 +177,7 @@ def test_redis_is_7_with_a_healthcheck():
     assert redis["healthcheck"]["test"]
 
 
-def test_web_serves_the_wsgi_application_with_gunicorn():
+def test_web_serves_the_wsgi_application_with_gunicorn(db):  # importing kam.wsgi checks the DB role
     cmd = command("web")
     assert cmd[0] == "gunicorn"
     assert importlib.util.find_spec("gunicorn") is not None
@@ -223,8 +242,8 @@ def test_app_services_are_configured_for_production(name):
 
     db = dj_database_url.parse(interpolate(env["DATABASE_URL"], SAMPLE_SHELL_ENV))
     assert (db["ENGINE"], db["HOST"], db["PORT"], db["NAME"], db["USER"]) == (
-        "django.db.backends.postgresql", "postgres", 5432, "kam", "kam")
-    assert db["PASSWORD"] == SAMPLE_SHELL_ENV["POSTGRES_PASSWORD"]
+        "django.db.backends.postgresql", "postgres", 5432, "kam", "kam_app")
+    assert db["PASSWORD"] == SAMPLE_SHELL_ENV["KAM_APP_DB_PASSWORD"]
     redis_url = urlsplit(interpolate(env["REDIS_URL"], SAMPLE_SHELL_ENV))
     assert (redis_url.scheme, redis_url.hostname, redis_url.port) == ("redis", "redis", 6379)
     # HTTPS redirect on unless explicitly turned off.
@@ -233,8 +252,10 @@ def test_app_services_are_configured_for_production(name):
 
 
 def test_app_services_share_one_environment():
+    # One environment for all; migrate adds only the owner role's URL.
     envs = [environment(name) for name in APP_SERVICES]
-    assert all(env == envs[0] for env in envs)
+    migrate = {k: v for k, v in envs[0].items() if k != "DATABASE_OWNER_URL"}
+    assert all(env == migrate for env in envs[1:])
 
 
 _RECORD_READS = """

@@ -1,0 +1,119 @@
+"""Migration operations for tenant isolation in the database.
+
+``EnableTenantRLS(table)``: row-level security, enabled and forced (the owner is bound too), with
+a fail-closed policy: a row is visible and writable only when its ``tenant_id`` equals
+``app.tenant_id`` of the current transaction (set by ``kam.db.base`` on every statement); with no
+tenant set nothing is visible and every write is refused. A second, SELECT-only policy lets the
+explicitly named ``kam.tenancy.system_read`` path read across tenants (``app.system_read``), and
+only when no tenant is set; an UPDATE attempted that way fails loudly instead of changing nothing.
+
+``TenantForeignKey(model, field)``: a composite ``(tenant_id, <fk>_id) → parent (tenant_id, id)``
+foreign key next to Django's own, so a child row can never point at another tenant's parent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import migrations
+
+FUNCTIONS_SQL = """
+CREATE OR REPLACE FUNCTION kam_current_tenant() RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT NULLIF(current_setting('app.tenant_id', true), '')::bigint $$;
+CREATE OR REPLACE FUNCTION kam_system_read() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT current_setting('app.system_read', true) = 'on'
+                 AND NULLIF(current_setting('app.tenant_id', true), '') IS NULL $$;
+"""
+DROP_FUNCTIONS_SQL = """
+DROP FUNCTION IF EXISTS kam_system_read();
+DROP FUNCTION IF EXISTS kam_current_tenant();
+"""
+
+
+class InstallTenantFunctions(migrations.RunSQL):
+    """``kam_current_tenant()`` and ``kam_system_read()``, used by every policy."""
+
+    def __init__(self) -> None:
+        super().__init__(FUNCTIONS_SQL, DROP_FUNCTIONS_SQL)
+
+
+def rls_sql(table: str) -> list[str]:
+    return [
+        f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+        f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',
+        f'CREATE POLICY tenant_isolation ON "{table}" '
+        "USING (tenant_id = kam_current_tenant()) WITH CHECK (tenant_id = kam_current_tenant())",
+        f'CREATE POLICY system_read ON "{table}" FOR SELECT USING (kam_system_read())',
+        # An UPDATE through system_read would otherwise change nothing, silently: make it an error.
+        f'CREATE POLICY system_read_no_update ON "{table}" FOR UPDATE '
+        "USING (kam_system_read()) WITH CHECK (false)",
+    ]
+
+
+def rls_reverse_sql(table: str) -> list[str]:
+    return [
+        f'DROP POLICY IF EXISTS system_read_no_update ON "{table}"',
+        f'DROP POLICY IF EXISTS system_read ON "{table}"',
+        f'DROP POLICY IF EXISTS tenant_isolation ON "{table}"',
+        f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY',
+        f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY',
+    ]
+
+
+class EnableTenantRLS(migrations.RunSQL):
+    def __init__(self, table: str) -> None:
+        self.table = table
+        super().__init__(rls_sql(table), rls_reverse_sql(table))
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [self.table], {})
+
+    def describe(self) -> str:
+        return f"Row-level security on {self.table}"
+
+
+class TenantForeignKey(migrations.operations.base.Operation):
+    """Composite FK (tenant_id, field_id) → (tenant_id, id) of the field's target, deferrable
+    like Django's own. NULL in the FK column skips the check (MATCH SIMPLE), as SET_NULL needs."""
+
+    reversible = True
+
+    def __init__(self, model_name: str, field_name: str) -> None:
+        self.model_name = model_name
+        self.field_name = field_name
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [self.model_name, self.field_name], {})
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass
+
+    def _parts(self, app_label: str, apps: Any) -> tuple[str, str, str, str, str]:
+        model = apps.get_model(app_label, self.model_name)
+        field = model._meta.get_field(self.field_name)
+        target = field.related_model
+        table = model._meta.db_table
+        name = f"{table}_{field.column}_tenant_fk"[:63]
+        return table, field.column, target._meta.db_table, target._meta.pk.column, name
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any,
+                          to_state: Any) -> None:
+        table, column, target, target_pk, name = self._parts(app_label, to_state.apps)
+        schema_editor.execute(
+            f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" FOREIGN KEY ("tenant_id", "{column}") '
+            f'REFERENCES "{target}" ("tenant_id", "{target_pk}") DEFERRABLE INITIALLY DEFERRED'
+        )
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any,
+                           to_state: Any) -> None:
+        table, _column, _target, _pk, name = self._parts(app_label, from_state.apps)
+        schema_editor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT IF EXISTS "{name}"')
+
+    def describe(self) -> str:
+        return f"Composite tenant foreign key on {self.model_name}.{self.field_name}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"{self.model_name.lower()}_{self.field_name}_tenant_fk"
