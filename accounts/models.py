@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_uscc
+from kam.audit import audited
 from kam.tenancy import TenantOwned
 
 
@@ -56,6 +57,10 @@ class CreditRating(models.TextChoices):
     D = "D", _("D – poor")
 
 
+# Audited (kam.audit): every create/update/delete is copied by triggers into <model>event tables.
+@audited(model_name="AccountEvent", exclude=("updated_at",), indexes=[
+    models.Index(fields=["tenant", "pgh_obj", "pgh_created_at", "pgh_id"],
+                 name="accountevent_history_idx")])
 class Account(TenantOwned):
     """A customer company: the heart of the 客户档案."""
 
@@ -153,6 +158,9 @@ phone_validator = RegexValidator(
 )
 
 
+@audited(model_name="ContactEvent", exclude=("updated_at",), indexes=[
+    models.Index(fields=["tenant", "account", "pgh_created_at", "pgh_id"],
+                 name="contactevent_history_idx")])
 class Contact(TenantOwned):
     """A person at the customer, with their level and role in buying decisions."""
 
@@ -212,6 +220,9 @@ class TeamRole(models.TextChoices):
     EXECUTIVE_SPONSOR = "executive_sponsor", _("Executive sponsor")
 
 
+@audited(model_name="AccountTeamMemberEvent", indexes=[
+    models.Index(fields=["tenant", "account", "pgh_created_at", "pgh_id"],
+                 name="teamevent_history_idx")])
 class AccountTeamMember(TenantOwned):
     """交叉工作组: a member of the tenant working on an account, in a team role."""
 
@@ -236,6 +247,9 @@ class AccountTeamMember(TenantOwned):
         return f"{self.membership} ({self.get_team_role_display()})"
 
 
+@audited(model_name="TransactionEvent", exclude=("updated_at",), indexes=[
+    models.Index(fields=["tenant", "account", "pgh_created_at", "pgh_id"],
+                 name="transactionevent_history_idx")])
 class Transaction(TenantOwned):
     """交易记录: an order or a refund, in the tenant's currency."""
 
@@ -279,6 +293,9 @@ class ContractStatus(models.TextChoices):
     TERMINATED = "terminated", _("Terminated")
 
 
+@audited(model_name="ContractEvent", exclude=("updated_at",), indexes=[
+    models.Index(fields=["tenant", "account", "pgh_created_at", "pgh_id"],
+                 name="contractevent_history_idx")])
 class Contract(TenantOwned):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts",
                                 verbose_name=_("account"))
@@ -317,7 +334,11 @@ class Contract(TenantOwned):
 
 
 class AccountFigures(TenantOwned):
-    """Derived figures per account, kept by set-based SQL (accounts.figures), never per page view."""
+    """Derived figures per account, kept by set-based SQL (accounts.figures), never per page view.
+
+    Not audited: derived data, rewritten nightly by a set-based job and recomputable at any time
+    from the (audited) transactions; auditing it would only multiply rows.
+    """
 
     account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True,
                                    related_name="figures")
@@ -391,7 +412,11 @@ def import_report_to(instance: ImportJob, filename: str) -> str:
 
 
 class ImportJob(TenantOwned):
-    """One upload of accounts, contacts or transactions, from mapping to the final counts."""
+    """One upload of accounts, contacts or transactions, from mapping to the final counts.
+
+    Not audited: progress bookkeeping, written many times per second while a file runs; the rows
+    an import writes are audited (with the job as actor) in their own tables.
+    """
 
     kind = models.CharField(_("kind"), max_length=12, choices=ImportKind.choices)
     original_name = models.CharField(_("file name"), max_length=255)

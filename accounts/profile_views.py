@@ -65,6 +65,7 @@ def _profile_context(request: HttpRequest, account: Account,
         "can_change": actor.can(Perm.ACCOUNT_CHANGE),
         "can_delete": actor.can(Perm.ACCOUNT_DELETE),
         "can_manage_team": can_manage_team,
+        "can_read_history": actor.can(Perm.AUDIT_READ),
     }
 
 

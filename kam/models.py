@@ -8,7 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from pghistory.models import Event as PghEvent
 
+from kam.audit import audited
 from kam.roles import Role
 from kam.tenancy import TenantOwned
 
@@ -26,6 +28,16 @@ def person_name(user) -> str:
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("Unknown time zone: %(tz)s"), params={"tz": value})
+
+
+class AuditEvent(PghEvent):
+    """Base of every audit event model (``kam.audit.audited``): pghistory's event, with a 64-bit id
+    (the busiest tables of all: one row per change of every audited row)."""
+
+    pgh_id = models.BigAutoField(primary_key=True)
+
+    class Meta:
+        abstract = True
 
 
 class Tenant(models.Model):
@@ -53,6 +65,8 @@ class Tenant(models.Model):
         return self.name
 
 
+# Audited (kam.audit): every create/update/delete is copied by triggers into <model>event tables.
+@audited(model_name="MembershipEvent")
 class Membership(TenantOwned):
     """A user's role in one tenant. A user may belong to several tenants."""
 
@@ -83,6 +97,10 @@ class ApiKeyScope(models.TextChoices):
     WRITE = "write", _("Write")
 
 
+# The hash of the secret is not copied into the audit trail; last_used_at (touched on use) is
+# neither copied nor, on its own, an audited change.
+@audited(model_name="ApiKeyEvent", exclude=("hashed_key", "last_used_at"),
+         ignore_changes=("last_used_at",))
 class ApiKey(TenantOwned):
     """A tenant's integration key. Only a SHA-256 of the secret is stored; it is shown once."""
 
