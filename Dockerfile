@@ -27,4 +27,7 @@ RUN useradd --system --no-create-home --home-dir /app kam
 USER kam
 
 EXPOSE 8000
-CMD ["gunicorn", "kam.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# Access log: method, path without the query string (%(U)s, not %(r)s: searches carry people's
+# names), status, bytes, duration; no referer, user agent or client address.
+CMD ["gunicorn", "kam.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
+     "--access-logfile", "-", "--access-logformat", "%(t)s %(m)s %(U)s %(s)s %(B)s %(M)sms"]

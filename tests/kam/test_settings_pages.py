@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 from django.urls import reverse
 
 from kam.models import ApiKey, Membership
@@ -41,7 +42,9 @@ def test_add_member_creates_user_and_membership(client, admin_a):
     membership = Membership.unscoped_all_tenants.get(user__username="new.manager")
     assert (membership.tenant_id, membership.role) == (admin_a.tenant_id, Role.MANAGER)
     assert membership.display_name == "王芳"
-    assert client.login(username="new.manager", password="a-long-enough-password-9")
+    # django-axes' backend needs the request authenticate() is called for.
+    assert client.login(request=HttpRequest(), username="new.manager",
+                        password="a-long-enough-password-9")
 
 
 def test_add_member_with_weak_password_or_bad_role_is_rejected(client, admin_a):
