@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from accounts.contacts import (
     contact_update,
     contact_visible_queryset,
 )
+from accounts.filter_tokens import FILTER_PARAM, filter_token_load, filter_token_store
 from accounts.forms import ContactForm, ContactListFilter
 from accounts.models import Contact
 from accounts.views import filtered_page
@@ -33,15 +34,71 @@ def _back_to_account(contact: Contact) -> str:
     return reverse("account-detail", args=[contact.account_id]) + "#contacts"
 
 
-@tenant_page()
-def contact_list(request: HttpRequest) -> HttpResponse:
-    filterset = ContactListFilter(request.GET or None, actor=request.actor, request=request,
-                                  queryset=contact_visible_queryset(actor=request.actor))
+CONTACT_LIST = "contacts"  # the token namespace, shared with the contact export
+
+
+def _see_other(url: str) -> HttpResponse:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def _list_filterset(request: HttpRequest, params: QueryDict | None) -> ContactListFilter:
+    return ContactListFilter(params, actor=request.actor, request=request,
+                             queryset=contact_visible_queryset(actor=request.actor))
+
+
+def _render_list(request: HttpRequest, filterset: ContactListFilter, *, status: int = 200,
+                 **extra) -> HttpResponse:
     return render(request, "accounts/contact_list.html", {
         "filter": filterset,
         "can_change": request.actor.can(Perm.ACCOUNT_CHANGE),
         **filtered_page(request, filterset, order=("name", "id")),
-    })
+        **extra,
+    }, status=status)
+
+
+def _search(request: HttpRequest, source: QueryDict) -> HttpResponse:
+    """The search form (or an old link with ``?q=``): valid filters are a 303 to the list with the
+    personal ones (the name searched) replaced by a token; the others stay in the URL."""
+    params = QueryDict(mutable=True)
+    for name in ContactListFilter.base_filters:
+        if value := source.get(name, "").strip():
+            params[name] = value
+    filterset = _list_filterset(request, params)
+    if not filterset.is_valid():
+        # Rendered, not redirected: the term goes in no URL, not even to show the
+        # error. Nothing to export or page through either.
+        return _render_list(request, filterset, status=400, filter_invalid=True, base_query="",
+                            filtered=True)
+    personal = {name: params.pop(name)[-1] for name in ContactListFilter.personal_params
+                if name in params}
+    if personal:
+        params[FILTER_PARAM] = filter_token_store(request, list_name=CONTACT_LIST, params=personal)
+    query = params.urlencode()
+    return _see_other(reverse("contact-list") + (f"?{query}" if query else ""))
+
+
+@tenant_page()
+def contact_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return _search(request, request.POST)
+    if any(request.GET.get(name) for name in ContactListFilter.personal_params):
+        # An old bookmark or a hand-made link: the term moves into a token at once, so the
+        # address bar, the pager and the export links no longer carry it.
+        return _search(request, request.GET)
+    params = request.GET.copy()
+    if token := params.pop(FILTER_PARAM, [""])[-1]:
+        saved = filter_token_load(request, list_name=CONTACT_LIST, token=token)
+        if saved is None:
+            messages.info(request, _("That search has expired: the list is no longer filtered "
+                                     "by name. Search again to filter it."))
+            params.pop("cursor", None)
+            query = params.urlencode()
+            return _see_other(reverse("contact-list") + (f"?{query}" if query else ""))
+        for name, value in saved.items():
+            params[name] = value
+    return _render_list(request, _list_filterset(request, params or None))
 
 
 @tenant_page(Perm.ACCOUNT_CHANGE)

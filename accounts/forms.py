@@ -156,7 +156,12 @@ class _ActorAccountsMixin:
 
 
 class ContactListFilter(_ActorAccountsMixin, ContactFilter):
-    q = django_filters.CharFilter(method="filter_q", label=_("Search"))
+    # Filters that may hold personal data (a person's name): never put in a URL. The page POSTs
+    # them and links carry an opaque token instead (accounts.filter_tokens).
+    personal_params = ("q",)
+
+    # A contact's name has at most 100 characters: a longer search cannot match anything.
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"), max_length=100)
     level = django_filters.ChoiceFilter(choices=ContactLevel.choices, label=_("Level"),
                                         empty_label=_("All levels"))
     buying_role = django_filters.ChoiceFilter(choices=BuyingRole.choices, label=_("Buying role"),

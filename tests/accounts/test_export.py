@@ -4,9 +4,11 @@ import csv
 import io
 from datetime import date
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -128,5 +130,13 @@ def test_contact_export_carries_the_list_search(client, admin_a):
         Contact.objects.create(account=account, name="张伟")
         Contact.objects.create(account=account, name="李娜")
     login(client, admin_a)
-    rows = read_csv(client.get(reverse("export-contacts"), {"format": "csv", "q": "张"}))
+    # The search is POSTed on the list; the export link carries its opaque token, not the term.
+    listed = client.post(reverse("contact-list"), {"q": "张"})
+    assert listed.status_code == 303
+    token = QueryDict(urlsplit(listed["Location"]).query)["f"]
+    rows = read_csv(client.get(reverse("export-contacts"), {"format": "csv", "f": token}))
     assert [r["name"] for r in rows] == ["张伟"]
+    # An old link with the term in it still exports the same rows, via a token.
+    old = client.get(reverse("export-contacts"), {"format": "csv", "q": "张"})
+    assert old.status_code == 303 and "张" not in old["Location"] and "f=" in old["Location"]
+    assert [r["name"] for r in read_csv(client.get(old["Location"]))] == ["张伟"]
