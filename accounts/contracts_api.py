@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -21,7 +24,7 @@ from accounts.contracts import (
     tenant_today,
 )
 from accounts.models import Account, Contract, ContractStatus
-from kam.api import TenantViewSet
+from kam.api import JsonTypedSerializer, TenantViewSet
 from kam.pagination import TenantCursorPagination
 from kam.roles import Actor
 
@@ -43,6 +46,7 @@ class ContractFilter(django_filters.FilterSet):
         model = Contract
         fields = ["account", "status", "external_id", "number", "renewal_due"]
 
+    @extend_schema_field(OpenApiTypes.BOOL)
     def filter_renewal_due(self, queryset: QuerySet[Contract], name: str,
                            value: bool | None) -> QuerySet[Contract]:
         if value is None:
@@ -51,11 +55,13 @@ class ContractFilter(django_filters.FilterSet):
         return contracts_filter_renewal_due(queryset, today=tenant_today(actor.tenant), due=value)
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(JsonTypedSerializer):
     # A manager, not a queryset: evaluated per request, so scoped to the request's tenant.
     # Another tenant's id is "does not exist" -> 400.
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects)
     account_name = serializers.SerializerMethodField()
+    # Declared so the schema states the rule the service enforces (contract_value_not_negative).
+    value = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("0"))
 
     class Meta:
         model = Contract
@@ -112,10 +118,12 @@ class ContractViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Ret
 
     @extend_schema(summary="Contracts due for renewal",
                    description="Active contracts inside their renewal notice period and not yet "
-                   "ended (today in the tenant's time zone), soonest end first.")
+                   "ended (today in the tenant's time zone), soonest end first.",
+                   responses=ContractSerializer(many=True))
     @action(detail=False, methods=["get"], url_path="renewals-due", url_name="renewals-due",
             filter_backends=[], pagination_class=RenewalsDuePagination)
-    def renewals_due_list(self, request: Request) -> Response:
+    def renewals_due_list(self, request: Request, format: str | None = None) -> Response:
+        # ``format``: the router's ".json" suffix URL passes it (without it, a 500).
         actor = self.actor
         # The same tenant re-filter get_queryset applies: belt and braces over the manager.
         qs = renewals_due(actor=actor).filter(tenant_id=actor.tenant.pk)

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Transaction
+from accounts.selectors import account_visible_queryset
 from accounts.validators import normalize_uscc
 from kam.models import Membership
 from kam.roles import Actor, Perm
@@ -66,7 +67,10 @@ def _apply(*, actor: Actor, account: Account, data: dict[str, Any]) -> None:
 
     parent: Account | None = account.parent
     if parent is not None:
-        if parent.tenant_id != tenant.pk:
+        if parent.tenant_id != tenant.pk or ("parent" in data and not account_visible_queryset(
+                actor=actor).filter(pk=parent.pk).exists()):
+            # An account the actor may not see reads like another tenant's: it does not exist
+            # (the page's form only offers visible parents; the API must refuse the same).
             errors["parent"] = [_("The parent account does not exist.")]
         elif account.pk is not None and (
             parent.pk == account.pk

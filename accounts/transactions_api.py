@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -23,7 +30,7 @@ from accounts.transactions import (
     transaction_update,
     transaction_visible_queryset,
 )
-from kam.api import TenantViewSet
+from kam.api import NOT_BLANK_TEXT, JsonTypedSerializer, TenantViewSet, decimal_pattern
 from kam.roles import Actor
 
 
@@ -44,7 +51,7 @@ class TransactionFilter(django_filters.FilterSet):
         fields = ["account", "date", "product_line", "external_id"]
 
 
-class TransactionSerializer(serializers.ModelSerializer):
+class TransactionSerializer(JsonTypedSerializer):
     # Managers, not querysets: evaluated per request, so scoped to the request's tenant (a
     # generated field would touch the scoped manager at import). Another tenant's id -> 400.
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects)
@@ -78,6 +85,47 @@ class BulkResultSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
 
 
+_MARGIN = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+@extend_schema_field({
+    "oneOf": [{"type": "string", "format": "decimal", "pattern": decimal_pattern(_MARGIN)},
+              {"type": "integer", "minimum": -(10**14 - 1), "maximum": 10**14 - 1},
+              {"type": "string", "maxLength": 0}],
+    "nullable": True, "description": "Empty or null: no margin."})
+class BulkMarginField(serializers.DecimalField):
+    """A bulk row's gross margin: like the amount, or empty."""
+
+
+class BulkTransactionRowSerializer(serializers.Serializer):
+    """One row of a bulk upsert (documentation only: transaction_bulk_upsert parses the rows).
+    Unknown fields are an error, and refunds are not imported in bulk."""
+
+    # kam.api.TenantAutoSchema: rows with other fields are rejected, so the schema says so.
+    schema_additional_properties = False
+
+    account = serializers.IntegerField()
+    date = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("0"))
+    gross_margin = BulkMarginField(max_digits=16, decimal_places=2, required=False, allow_null=True)
+    product_line = serializers.CharField(max_length=100, required=False, allow_blank=True,
+                                         allow_null=True)
+    external_id = serializers.RegexField(NOT_BLANK_TEXT, max_length=100,
+                                         help_text="Required, unique within the request.")
+
+
+class BulkRowErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The row's position in the request, from 0.")
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class BulkErrorSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    errors = serializers.ListField(child=BulkRowErrorSerializer(), required=False,
+                                   help_text="The invalid rows (empty when the body as a whole "
+                                   "is wrong: not a list, too many rows).")
+
+
 @extend_schema_view(
     list=extend_schema(summary="List transactions", description="Cursor-paginated; "
                        "transactions of the accounts the caller may see."),
@@ -109,15 +157,17 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
     @extend_schema(
         summary="Insert or update transactions by external_id",
         description=f"A JSON list of up to {BULK_MAX_ROWS:,} objects {{account, date, amount, "
-        "gross_margin, product_line, external_id}}. All rows are validated first; any invalid "
+        "gross_margin, product_line, external_id}. All rows are validated first; any invalid "
         "row rejects the whole request (400 with errors per row index) and nothing is written. "
         "Rows equal to what is stored count as unchanged.",
-        request=TransactionSerializer(many=True),
-        responses={200: BulkResultSerializer, 400: OpenApiResponse(description="Invalid rows")},
+        request=BulkTransactionRowSerializer(many=True),
+        responses={200: BulkResultSerializer,
+                   400: OpenApiResponse(BulkErrorSerializer, description="Invalid rows")},
     )
     @action(detail=False, methods=["post"], url_path="bulk", url_name="bulk",
             filter_backends=[], pagination_class=None)
-    def bulk(self, request: Request) -> Response:
+    def bulk(self, request: Request, format: str | None = None) -> Response:
+        # ``format``: the router's ".json" suffix URL passes it (without it, a 500).
         actor = self.actor
         rows = request.data
         if not isinstance(rows, list):

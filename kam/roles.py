@@ -30,24 +30,39 @@ class Perm:
     ACCOUNT_ASSIGN_OWNER = "account.assign_owner"  # make someone else the owner
     ACCOUNT_DELETE = "account.delete"
     SETTINGS_MANAGE = "settings.manage"  # members, roles, API keys
+    AUDIT_READ = "audit.read"  # an account's change history (kam.audit)
+    DATA_SUBJECT = "contact.data_subject"  # export / erase everything about one contact
 
 
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.ADMIN: frozenset({
-        Perm.ACCOUNT_VIEW_ALL, Perm.ACCOUNT_CREATE, Perm.ACCOUNT_CHANGE,
-        Perm.ACCOUNT_ASSIGN_OWNER, Perm.ACCOUNT_DELETE, Perm.SETTINGS_MANAGE,
-    }),
-    Role.EXECUTIVE: frozenset({Perm.ACCOUNT_VIEW_ALL}),
-    Role.MANAGER: frozenset({Perm.ACCOUNT_CREATE, Perm.ACCOUNT_CHANGE}),
+# Who may do what: THE table. One row per permission, one column per role and per API-key scope;
+# Y = allowed. ROLE_PERMISSIONS and SCOPE_PERMISSIONS below are read off it, and everything asks
+# them through Actor.can(). tests/kam/test_roles_matrix.py sends, for every cell, requests that need
+# that permission and expects what the cell says.
+Y, N = True, False
+ROLES: tuple[str, ...] = (Role.ADMIN, Role.EXECUTIVE, Role.MANAGER)
+SCOPES: tuple[str, ...] = ("read", "write")  # API keys, created by admins for integrations
+
+PERMISSION_TABLE: dict[str, tuple[bool, ...]] = {
+    #                          ----------- roles ----------   --- API key scopes ---
+    #                          admin   executive   manager     read        write
+    Perm.ACCOUNT_VIEW_ALL:     (Y,     Y,          N,          Y,          Y),
+    Perm.ACCOUNT_CREATE:       (Y,     N,          Y,          N,          Y),
+    Perm.ACCOUNT_CHANGE:       (Y,     N,          Y,          N,          Y),
+    Perm.ACCOUNT_ASSIGN_OWNER: (Y,     N,          N,          N,          Y),
+    Perm.ACCOUNT_DELETE:       (Y,     N,          N,          N,          Y),
+    Perm.SETTINGS_MANAGE:      (Y,     N,          N,          N,          N),
+    Perm.AUDIT_READ:           (Y,     Y,          N,          Y,          Y),
+    Perm.DATA_SUBJECT:         (Y,     N,          N,          N,          N),
 }
 
-# What an API key may do, by scope. Keys are created by admins for integrations.
+
+def _column(index: int) -> frozenset[str]:
+    return frozenset(perm for perm, row in PERMISSION_TABLE.items() if row[index])
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {role: _column(i) for i, role in enumerate(ROLES)}
 SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "read": frozenset({Perm.ACCOUNT_VIEW_ALL}),
-    "write": frozenset({
-        Perm.ACCOUNT_VIEW_ALL, Perm.ACCOUNT_CREATE, Perm.ACCOUNT_CHANGE,
-        Perm.ACCOUNT_ASSIGN_OWNER, Perm.ACCOUNT_DELETE,
-    }),
+    scope: _column(len(ROLES) + i) for i, scope in enumerate(SCOPES)
 }
 
 
