@@ -7,12 +7,12 @@ from accounts.filters import AccountFilter
 from accounts.models import Account, AccountFigures
 from accounts.selectors import account_list_queryset
 from accounts.services import account_create, account_delete, account_update
-from kam.api import TenantViewSet
+from kam.api import JsonTypedSerializer, TenantViewSet
 from kam.models import Membership
 from kam.roles import Actor
 
 
-class AccountSerializer(serializers.ModelSerializer):
+class AccountSerializer(JsonTypedSerializer):
     # Querysets are managers: evaluated per request, so scoped to the request's tenant.
     # Another tenant's id is "does not exist" -> 400.
     owner = serializers.PrimaryKeyRelatedField(queryset=Membership.objects, allow_null=True,

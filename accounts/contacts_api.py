@@ -22,7 +22,7 @@ from accounts.models import (
     ContactLevel,
 )
 from accounts.team import team_member_add, team_member_remove, team_queryset
-from kam.api import TenantViewSet
+from kam.api import JsonTypedSerializer, TenantViewSet
 from kam.models import Membership
 from kam.roles import Actor
 
@@ -51,7 +51,7 @@ class ContactFilter(django_filters.FilterSet):
         fields = ["account", "level", "buying_role", "is_active", "external_id"]
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(JsonTypedSerializer):
     # A manager, not a queryset: evaluated per request, so scoped to the request's tenant.
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects)
     account_name = serializers.SerializerMethodField()
@@ -119,7 +119,7 @@ class AccountTeamFilter(django_filters.FilterSet):
         fields = ["account", "membership"]
 
 
-class AccountTeamMemberSerializer(serializers.ModelSerializer):
+class AccountTeamMemberSerializer(JsonTypedSerializer):
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects)
     membership = serializers.PrimaryKeyRelatedField(queryset=Membership.objects)
     account_name = serializers.SerializerMethodField()

@@ -9,6 +9,7 @@ account's derived figures are recomputed (accounts.figures) so the API shows the
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -32,6 +33,10 @@ TRANSACTION_EDITABLE_FIELDS = ("account", "date", "amount", "gross_margin", "pro
                                "refund_of", "external_id")
 _BULK_FIELDS = ("account", "date", "amount", "gross_margin", "product_line", "external_id")
 _AMOUNT_LIMIT = Decimal("1e14")  # max_digits=16, decimal_places=2
+# What the API schema documents for bulk rows (kam.api: decimals as text or whole numbers, ISO
+# dates); anything else is refused rather than guessed at.
+_DECIMAL_TEXT = re.compile(r"-?\d{1,14}(?:\.\d{1,2})?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class BulkValidationError(ValidationError):
@@ -170,6 +175,8 @@ def _parse_decimal(value: Any, *, required: bool) -> tuple[Decimal | None, str |
         return None, _("Ensure that there are no more than 2 decimal places.")
     if abs(number) >= _AMOUNT_LIMIT:
         return None, _("Ensure that there are no more than 16 digits in total.")
+    if isinstance(value, float) or (isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value)):
+        return None, _("A valid number is required.")  # 1.5, " 12", "1e3", ".5"
     return number, None
 
 
@@ -186,8 +193,7 @@ def _parse_row(row: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     account = row.get("account")
     if account is None or account == "":
         errors["account"] = [_("This field is required.")]
-    elif isinstance(account, bool) or not (isinstance(account, int) or (
-            isinstance(account, str) and account.isdigit())) or int(account) > 2**63 - 1:
+    elif isinstance(account, bool) or not isinstance(account, int) or account > 2**63 - 1:
         errors["account"] = [_("The account does not exist.")]
     else:
         clean["account"] = int(account)
@@ -198,7 +204,8 @@ def _parse_row(row: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
         errors["date"] = [_("This field is required.")]
     else:
         try:
-            parsed = parse_date(raw_date) if isinstance(raw_date, str) else None
+            parsed = (parse_date(raw_date) if isinstance(raw_date, str)
+                      and _ISO_DATE.fullmatch(raw_date) else None)
         except ValueError:
             parsed = None
         if parsed is None:
@@ -231,7 +238,8 @@ def _parse_row(row: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
             errors[field] = [_("Ensure this field has no more than 100 characters.")]
         elif required and not value:
             errors[field] = [_("An external ID is required for bulk upsert.")]
-        clean[field] = value
+        if field not in errors:  # a rejected value (a NUL) must not reach the lookup query
+            clean[field] = value
     return clean, errors
 
 
