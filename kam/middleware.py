@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 
 from kam.models import Membership
 from kam.roles import Actor
-from kam.tenancy import reset_current_tenant, set_current_tenant
+from kam.tenancy import request_scope, set_current_tenant, system_read
 
 SESSION_TENANT_KEY = "kam_tenant_id"
 
@@ -17,11 +19,12 @@ SESSION_TENANT_KEY = "kam_tenant_id"
 def active_memberships(user) -> list[Membership]:
     """All active memberships of a user, across tenants (one query)."""
     # Cross-tenant by nature: this is how we learn which tenants the user may enter.
-    return list(
-        Membership.unscoped_all_tenants.select_related("tenant", "user")
-        .filter(user=user, is_active=True, tenant__is_active=True)
-        .order_by("tenant__name")
-    )
+    with system_read("which tenants may this user enter"):
+        return list(
+            Membership.unscoped_all_tenants.select_related("tenant", "user")
+            .filter(user=user, is_active=True, tenant__is_active=True)
+            .order_by("tenant__name")
+        )
 
 
 class TenantMiddleware:
@@ -35,12 +38,9 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = set_current_tenant(None)
-        try:
+        with request_scope():
             self._resolve(request)
             return self.get_response(request)
-        finally:
-            reset_current_tenant(token)
 
     def _resolve(self, request: HttpRequest) -> None:
         request.tenant = None
@@ -85,3 +85,23 @@ def _browser_language_supported(request: HttpRequest) -> bool:
             continue
         return True
     return False
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every response that is not a static file.
+
+    Pages and API responses carry customer data; no browser, proxy or shared cache may keep them.
+    Static files are served by WhiteNoise before this middleware runs; /static/ paths that reach
+    Django anyway (development) are left alone too. Sits right after WhiteNoise, so it also covers
+    responses other middleware produces (CSRF failure, login lockout, redirects).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.static_prefix = "/" + settings.STATIC_URL.lstrip("/")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(self.static_prefix):
+            patch_cache_control(response, no_store=True, private=True)
+        return response

@@ -12,12 +12,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.models import ApiKey, ApiKeyScope, Membership, Tenant
 from kam.roles import Role
-from kam.tenancy import get_current_tenant
+from kam.tenancy import get_current_tenant, system_read, tenant_context
 
 API_KEY_PREFIX_LEN = 8
 _HEX_DIGITS = frozenset("0123456789abcdef")
@@ -78,14 +79,24 @@ def api_key_revoke(*, key_id: int) -> ApiKey:
 
 
 def api_key_authenticate(*, raw: str) -> ApiKey | None:
-    """Find the active key for a presented secret (across tenants: the tenant is not known yet)."""
+    """Find the active key for a presented secret (across tenants: the tenant is not known yet).
+
+    A key created by a member works only while that member is active in the key's tenant (and
+    their user is active): deactivating the member disables their keys at once, in the same one
+    query. Keys with no creator (``create_api_key`` command) belong to the tenant itself.
+    """
     parsed = split_api_key(raw)
     if parsed is None:
         return None
     prefix, _raw = parsed
     digest = hash_api_key(raw)
-    candidates = (ApiKey.unscoped_all_tenants.select_related("tenant")
-                  .filter(prefix=prefix, revoked_at__isnull=True, tenant__is_active=True))
+    creator_active = Membership.unscoped_all_tenants.filter(
+        tenant_id=OuterRef("tenant_id"), user_id=OuterRef("created_by_id"), is_active=True,
+        user__is_active=True)
+    with system_read("which tenant does this API key belong to"):
+        candidates = list(ApiKey.unscoped_all_tenants.select_related("tenant")
+                          .filter(prefix=prefix, revoked_at__isnull=True, tenant__is_active=True)
+                          .filter(Q(created_by__isnull=True) | Exists(creator_active)))
     for key in candidates:
         if hmac.compare_digest(key.hashed_key, digest):
             return key
@@ -97,8 +108,9 @@ def api_key_touch(*, key: ApiKey) -> None:
     now = timezone.now()
     if key.last_used_at and now - key.last_used_at < API_KEY_TOUCH_INTERVAL:
         return
-    ApiKey.unscoped_all_tenants.filter(pk=key.pk).exclude(
-        last_used_at__gt=now - API_KEY_TOUCH_INTERVAL).update(last_used_at=now)
+    with tenant_context(key.tenant):
+        ApiKey.objects.filter(pk=key.pk).exclude(
+            last_used_at__gt=now - API_KEY_TOUCH_INTERVAL).update(last_used_at=now)
 
 
 @transaction.atomic

@@ -9,9 +9,13 @@ Without DATABASE_URL / REDIS_URL (development, demo, tests) the embedded servers
 from __future__ import annotations
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -63,6 +67,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
+    "pgtrigger",
+    "pghistory",
     "kam",
     "accounts",
     "visits",
@@ -73,14 +81,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kam.middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kam.middleware.TenantMiddleware",
+    "kam.audit.AuditContextMiddleware",  # the actor of every audited change (after the tenant)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kam.urls"
@@ -105,19 +118,34 @@ TEMPLATES = [
 
 # --- database -----------------------------------------------------------------------------------
 
+# Two roles (issue 4): the application connects as DATABASE_URL's role, which owns no table, is
+# not superuser and has no BYPASSRLS; migrations (and test-database set-up) run as the owner role
+# of DATABASE_OWNER_URL (same server and database, other credentials). kam.db refuses to run when
+# the application role could bypass row-level security, unless KAM_ALLOW_RLS_BYPASS=1 (development
+# only; ignored in production).
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    _owner = dj_database_url.parse(os.environ.get("DATABASE_OWNER_URL") or os.environ["DATABASE_URL"])
+    DATABASES["default"]["OWNER_USER"] = _owner["USER"]
+    DATABASES["default"]["OWNER_PASSWORD"] = _owner.get("PASSWORD", "")
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.postgresql",
             "NAME": devstack.DB_NAME,
-            "USER": devstack.DB_USER,
+            "USER": devstack.APP_ROLE,
+            "OWNER_USER": devstack.OWNER_ROLE,
             "HOST": str(devstack.pg_socket_dir()),
             "CONN_MAX_AGE": 60,
         }
     }
+DATABASES["default"]["ENGINE"] = "kam.db"
+DATABASES["default"]["APP_USER"] = DATABASES["default"]["USER"]
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No ATOMIC_REQUESTS: kam.db sends the tenant's set_config with every statement, inside whatever
+# transaction that statement runs in (a service's atomic() block, or the statement's own), which is
+# at least as strict as once per request. Services open their own transactions where writes go
+# together.
+KAM_ALLOW_RLS_BYPASS = not PRODUCTION and env_bool("KAM_ALLOW_RLS_BYPASS", False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- broker -------------------------------------------------------------------------------------
@@ -137,6 +165,39 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# --- cache --------------------------------------------------------------------------------------
+# The same Redis as Celery, another database number (API rate-limit counters live here).
+
+
+def redis_db(url: str) -> int:
+    """The database number of a redis:// (…/N) or unix:// (…?db=N) URL; 0 when not given."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    if parts.scheme != "unix" and parts.path.strip("/"):
+        return int(parts.path.strip("/"))
+    return int(query.get("db", 0))
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "db"]
+    if parts.scheme == "unix":  # unix:///path/redis.sock?db=N (string ops: urlunsplit drops "//")
+        return url.partition("?")[0] + "?" + urlencode([*query, ("db", str(db))])
+    return urlunsplit(parts._replace(path=f"/{db}", query=urlencode(query)))
+
+
+CACHE_REDIS_DB = int(os.environ.get("KAM_CACHE_REDIS_DB", "1"))
+if CACHE_REDIS_DB == redis_db(REDIS_URL):
+    raise ImproperlyConfigured("KAM_CACHE_REDIS_DB must differ from the database of REDIS_URL "
+                               "(Celery's broker)")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": redis_url_with_db(REDIS_URL, CACHE_REDIS_DB),
+        "KEY_PREFIX": "kam",
+    }
+}
+
 # --- auth and sessions --------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -151,9 +212,41 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # read by htmx to send X-CSRFToken
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Login lockout (django-axes): 5 failures per (username, client address) lock that pair for 15
+# minutes. The pair, not the username alone, so someone elsewhere cannot lock a user out; a further
+# failure during the lock restarts it; a successful login clears the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kam.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "kam.lockout.client_ip"
+# Reverse proxies in front of the app that append to X-Forwarded-For; the client address is the
+# entry the outermost trusted proxy appended. 0 = use the socket's address. Production sits behind
+# the TLS proxy that sets X-Forwarded-Proto (see README), so it defaults to 1 there.
+KAM_TRUSTED_PROXY_COUNT = int(os.environ.get("KAM_TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
+
+# Content-Security-Policy (django-csp 4) on every response: no inline script or style, no eval.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [csp.SELF],
+    },
+}
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
@@ -215,7 +308,13 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "kam.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
+    # Per API key (or session user): kam.throttling reads KAM_API_RATE; counters in CACHES.
+    "DEFAULT_THROTTLE_CLASSES": ["kam.throttling.ApiKeyRateThrottle"],
 }
+# DRF's "<number>/<second|minute|hour|day>", e.g. "600/min".
+KAM_API_RATE = os.environ.get("KAM_API_RATE", "600/min")
+if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", KAM_API_RATE):
+    raise ImproperlyConfigured("KAM_API_RATE must look like 600/min (per second, min, hour or day)")
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
 
@@ -232,6 +331,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
+# No request bodies or parameters in logs: django.request logs the path only ("Not Found: /x/"),
+# gunicorn's access log format (Dockerfile, docker-compose.yml) drops the query string, SQL with
+# its parameters is never logged (django.db.backends stays above DEBUG), and django-axes masks
+# usernames and addresses (AXES_SENSITIVE_PARAMETERS).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

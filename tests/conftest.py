@@ -10,7 +10,7 @@ from kam import devstack
 from kam.models import Membership, Tenant
 from kam.roles import Role
 from kam.services import api_key_create
-from kam.tenancy import tenant_context
+from kam.tenancy import system_read, tenant_context
 
 PASSWORD = "correct-horse-battery-staple-42"
 
@@ -18,6 +18,17 @@ PASSWORD = "correct-horse-battery-staple-42"
 def pytest_configure(config) -> None:
     # `make test` has started the servers already; a bare `pytest` starts them here.
     devstack.up()
+
+
+@pytest.fixture(autouse=True)
+def inspect_all_tenants():
+    """Test bodies and fixtures may read every tenant's rows (to prove what another tenant's request
+    did not change) through the named cross-tenant path. Requests reset it (kam.middleware), and
+    inside tenant_context the tenant wins, so the code under test still runs under row-level
+    security. Tests that must see the database exactly as the application does use
+    ``no_system_read``."""
+    with system_read("tests inspect every tenant"):
+        yield
 
 
 @pytest.fixture
@@ -88,3 +99,11 @@ def bearer(client: APIClient, raw: str) -> APIClient:
 def fast_password_hasher(settings):
     # PBKDF2's deliberate slowness is for production; tests only need a working hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    # API rate-limit counters live in the Redis cache: no test inherits another's requests.
+    from django.core.cache import cache
+
+    cache.clear()
