@@ -19,8 +19,11 @@ def account_search(queryset: QuerySet[Account], value: str) -> QuerySet[Account]
     contains = Q(name__icontains=value) | Q(short_name__icontains=value)
     if len(value) < 2:
         return queryset.filter(contains)
-    indexed = RawSQL("accounts_account.id IN (SELECT kam_account_search_ids(%s))", [value],
-                     output_field=BooleanField())
+    # ANY(ARRAY(…)): the function runs once (an init plan) and the planner does not take its
+    # fixed row estimate for the truth; a term matching most accounts would otherwise make it join
+    # owners and parents for every match before the page's LIMIT (bench: 1.3 s → ~0.1 s).
+    indexed = RawSQL("accounts_account.id = ANY(ARRAY(SELECT kam_account_search_ids(%s)))",
+                     [value], output_field=BooleanField())
     return queryset.filter(indexed).filter(contains)
 
 
