@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import statistics
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,6 +41,36 @@ def bench_tenant():
         return Tenant.objects.get(slug=BENCH_SLUG)
     except Tenant.DoesNotExist:
         sys.exit("No bench tenant: run `python bench/generate.py` first.")
+
+
+@contextmanager
+def in_bench_tenant(tenant) -> Iterator[None]:
+    """Raw SQL on tenant tables must run as a tenant (issue 4): row-level security shows no rows
+    and refuses every write without one. Writes made inside are recorded by the audit triggers
+    with this script as the actor."""
+    from kam.audit import ACTOR_COMMAND, audit_context
+    from kam.tenancy import tenant_context
+
+    script = Path(sys.argv[0]).stem
+    with tenant_context(tenant), audit_context(actor=ACTOR_COMMAND, command=f"bench/{script}"):
+        yield
+
+
+def vacuum_analyze(tables: list[str]) -> None:
+    """VACUUM (ANALYZE) as the owner role: the application role kam_app owns no table, and
+    PostgreSQL only *warns* ("skipping …") when a non-owner vacuums or analyzes, doing nothing.
+    Must run outside a transaction (VACUUM cannot run in one; the owner switch reconnects)."""
+    from django.db import connection
+
+    with connection.as_owner(), connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+
+
+def load_average() -> str:
+    """The machine is shared: print the load next to every result, to read them by."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs"
 
 
 def percentile(values: list[float], pct: float) -> float:

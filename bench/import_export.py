@@ -9,6 +9,8 @@ shows peak minus baseline. "Flat memory" is shown by a ratio measured in the sam
 operation on ~10x fewer rows should need about the same memory (ratio near 1), not 10x.
 
 Targets (issue 3): import 100k accounts <= 60 s; export 100k rows <= 15 s; memory flat.
+Since issue 4 the import also writes an audit event per created or updated account (statement
+triggers), and every query runs under row-level security: both are part of what is measured.
 """
 
 from __future__ import annotations
@@ -107,15 +109,24 @@ OPS = {"baseline": op_baseline, "export": op_export, "import": op_import}
 
 
 def _reset_import_tenant() -> None:
-    """Outside the measurement: the import tenant holds only accounts, removed in one statement."""
-    from django.db import connection
+    """Outside the measurement: the import tenant holds only accounts, removed in one statement.
 
+    As that tenant (row-level security, issue 4) and as the owner role: the delete writes audit
+    events, and the event tables are append-only for kam_app; their rows of this tenant are removed
+    too, so every run imports against the same (empty) event table."""
+    from django.db import connection, transaction
+
+    from kam.audit import audit_context
     from kam.models import Tenant
+    from kam.tenancy import tenant_context
 
     tenant = Tenant.objects.filter(slug=IMPORT_SLUG).first()
     if tenant is not None:
-        with connection.cursor() as cursor:
+        with connection.as_owner(), tenant_context(tenant), \
+                audit_context(actor="command", command="bench/import_export"), \
+                transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("DELETE FROM accounts_account WHERE tenant_id = %s", [tenant.pk])
+            cursor.execute("DELETE FROM accounts_accountevent WHERE tenant_id = %s", [tenant.pk])
 
 
 def _child(op: str, arg: str) -> None:
@@ -189,7 +200,9 @@ def main() -> int:
     except RuntimeError as exc:
         print(f"import not measured: {exc}", file=sys.stderr)
 
-    print(f"\nbaseline process (Django booted, one query): {base_kib / 1024:.0f} MiB peak RSS\n")
+    one, five, _ = os.getloadavg()
+    print(f"\nbaseline process (Django booted, one query): {base_kib / 1024:.0f} MiB peak RSS; "
+          f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs\n")
     print(f"{'operation':<44} {'rows':>9} {'seconds':>8} {'extra MiB':>10} {'file MB':>8}")
     for row in table:
         print(f"{row[0]:<44} {row[1]:>9} {row[2]:>8} {row[3]:>10} {row[4]:>8}")

@@ -7,16 +7,28 @@ In-process through Django's test client (the whole middleware stack, sessions, t
 resolution, rendering; no network), logged in as bench.admin (sees all 100,000 accounts) and,
 for the list, as one account manager (sees the ~2,000 they own: the EXISTS visibility filter).
 Each case gets 5 warm-up requests, then N measured ones; queries are counted with
-CaptureQueriesContext. The 360° page is requested for the accounts with the most transactions.
+CaptureQueriesContext. The search runs twice: a selective term (q=01234, 11 accounts) and a
+broad one that every generated name contains (q=有限公司, all 100,000 accounts).
+The 360° page is requested for the accounts with the most transactions.
 Targets (issue 3): list p95 <= 50 ms, 360° p95 <= 150 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
-from common import BENCH_ADMIN, bench_tenant, median, percentile, print_table, setup_django
+from common import (
+    BENCH_ADMIN,
+    bench_tenant,
+    in_bench_tenant,
+    load_average,
+    median,
+    percentile,
+    print_table,
+    setup_django,
+)
 
 LIST_TARGET_MS = 50
 DETAIL_TARGET_MS = 150
@@ -46,6 +58,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=200, help="requests per case")
     args = parser.parse_args()
+    # The API's rate limit (KAM_API_RATE, 600/min per user since issue 4) would answer most of
+    # the ~2,000 requests with 429: lift it for this process. The throttle still runs (its cache
+    # round trip is part of every request measured), it just never refuses.
+    os.environ.setdefault("KAM_API_RATE", "1000000/min")
     setup_django()
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -57,7 +73,7 @@ def main() -> int:
     admin.force_login(User.objects.get(username=BENCH_ADMIN))
     manager = Client()
     manager.force_login(User.objects.get(username="bench.m01"))
-    with connection.cursor() as cursor:
+    with in_bench_tenant(tenant), connection.cursor() as cursor:  # row-level security: a tenant
         cursor.execute("SELECT m.id FROM kam_membership m JOIN auth_user u ON u.id = m.user_id "
                        "WHERE m.tenant_id = %s AND u.username = 'bench.m07'", [tenant.pk])
         owner_id = cursor.fetchone()[0]
@@ -77,6 +93,8 @@ def main() -> int:
         ("list", "API list, province + ordering by name", admin,
          [f"{base}&province=江苏省&ordering=name"]),
         ("list", "API list, search q= (name contains)", admin, [f"{base}&q=01234"]),
+        # Every generated name ends in 有限公司: the search function returns all 100,000 ids.
+        ("list", "API list, search q=有限公司 (matches all)", admin, [f"{base}&q=有限公司"]),
         ("list", "API list as a manager (own accounts)", manager, [base]),
         ("detail", f"360° page, {len(busiest)} busiest accounts", admin,
          [f"/accounts/{account_id}/" for account_id, _n in busiest]),
@@ -101,7 +119,7 @@ def main() -> int:
                      ",".join(map(str, sorted(statuses))),
                      f"<= {target}", "OK" if ok else "MISSED"])
     print(f"\nbench tenant: 100,000 accounts; 360° accounts have "
-          f"{', '.join(f'{n:,}' for _a, n in busiest)} transactions\n")
+          f"{', '.join(f'{n:,}' for _a, n in busiest)} transactions; {load_average()}\n")
     print_table(["case", "n", "median ms", "p95 ms", "max ms", "queries", "status",
                  "target p95", ""], rows)
     if missed:
