@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # The 360° page's timeline: transactions per month, contacts, contracts. Other apps
         # register their own sources the same way from their ready() (see accounts.timeline).
+        from accounts import jobs  # noqa: F401  (registers the nightly jobs)
         from accounts.timeline import register_builtin_sources
 
         register_builtin_sources()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from kam.models import ApiKey, Membership, Tenant
+from kam.models import ApiKey, JobRun, Membership, Tenant
 
 
 class TenantOwnedAdmin(admin.ModelAdmin):
@@ -63,3 +63,17 @@ class ApiKeyAdmin(TenantOwnedAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # keys are created in the tenant's settings or by create_api_key
+
+
+@admin.register(JobRun)
+class JobRunAdmin(TenantOwnedAdmin):
+    """Nightly job runs across tenants, read-only (kam.jobs writes them)."""
+
+    list_display = ("job", "tenant", "started_at", "finished_at", "outcome", "examined", "changed")
+    list_filter = ("job", "outcome", "tenant")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

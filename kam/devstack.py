@@ -293,6 +293,7 @@ def demo() -> int:
     try:
         _manage("migrate", "--no-input", "-v", "0")
         _manage("seed_demo")
+        _manage("run_nightly")  # the nightly jobs once, so the demo shows their results at once
         python = sys.executable
         beat_schedule = state_dir() / "celerybeat-schedule"
         commands = [

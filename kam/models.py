@@ -132,3 +132,35 @@ class ApiKey(TenantOwned):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class JobOutcome(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class JobRun(TenantOwned):
+    """One run of a nightly job for one tenant (kam.jobs): what it examined and changed, and how it
+    ended. Bookkeeping, not tenant data: not in the audit trail."""
+
+    job = models.CharField(_("job"), max_length=50)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    examined = models.PositiveIntegerField(_("rows examined"), default=0)
+    changed = models.PositiveIntegerField(_("rows changed"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=JobOutcome.choices,
+                               default=JobOutcome.RUNNING)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="jobrun_tenant_id_uniq"),
+        ]
+        indexes = [models.Index(fields=["tenant", "job", "-started_at"], name="jobrun_last_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.started_at:%Y-%m-%d %H:%M} {self.outcome}"

@@ -1,0 +1,39 @@
+"""Run the nightly jobs now, without beat: ``manage.py run_nightly [--tenant SLUG] [--job NAME]``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from kam.jobs import job_names, run_job
+from kam.models import JobOutcome, Tenant
+
+
+class Command(BaseCommand):
+    help = "Run the nightly jobs for every active tenant (or one), the same code beat runs."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--tenant", help="the tenant's slug (default: every active tenant)")
+        parser.add_argument("--job", action="append",
+                            help="a job name, may repeat (default: every job)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        jobs = options["job"] or job_names()
+        unknown = sorted(set(jobs) - set(job_names()))
+        if unknown:
+            raise CommandError(f"Unknown job(s): {', '.join(unknown)}. Known: {', '.join(job_names())}")
+        tenants = Tenant.objects.filter(is_active=True).order_by("slug")
+        if options["tenant"]:
+            tenants = tenants.filter(slug=options["tenant"])
+            if not tenants.exists():
+                raise CommandError(f"No active tenant with slug {options['tenant']!r}.")
+        failed = 0
+        for tenant in tenants:
+            for job in jobs:
+                run = run_job(job, tenant)
+                failed += run.outcome == JobOutcome.FAILED
+                self.stdout.write(f"{tenant.slug} {job}: {run.outcome}, examined {run.examined}, "
+                                  f"changed {run.changed}" + (f" — {run.error}" if run.error else ""))
+        if failed:
+            raise CommandError(f"{failed} job run(s) failed")

@@ -1,0 +1,97 @@
+"""Nightly job framework: run_job records a JobRun per (job, tenant), run_nightly, a real worker."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from decimal import Decimal
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core.management import CommandError, call_command
+from django.db import connections
+
+from accounts.models import Account, Transaction
+from accounts.tasks import dispatch_figures
+from kam import jobs
+from kam.celery import app
+from kam.jobs import JobResult, run_job
+from kam.models import JobOutcome, JobRun
+from kam.tenancy import tenant_context
+from tests.factories import make_account
+
+
+def _with_sales(tenant, names: list[str]) -> None:
+    for name in names:
+        account = make_account(tenant, name)
+        with tenant_context(tenant):
+            Transaction.objects.create(account=account, amount=Decimal("100.00"),
+                                       date=datetime.date.today() - datetime.timedelta(days=3))
+
+
+@pytest.mark.django_db
+def test_run_nightly_records_one_run_per_tenant_and_is_idempotent(tenant_a, tenant_b):
+    _with_sales(tenant_a, ["A1", "A2", "A3"])
+    _with_sales(tenant_b, ["B1"])
+    call_command("run_nightly", "--job", "figures")
+    with tenant_context(tenant_a):
+        (run,) = JobRun.objects.all()
+        assert (run.job, run.outcome, run.examined, run.changed) == ("figures", "succeeded", 3, 3)
+        assert run.finished_at >= run.started_at and run.error == ""
+    with tenant_context(tenant_b):
+        (run_b,) = JobRun.objects.all()  # tenant B sees its own run only
+        assert (run_b.examined, run_b.changed) == (1, 1)
+    call_command("run_nightly", "--tenant", tenant_a.slug)
+    with tenant_context(tenant_a):
+        latest = JobRun.objects.filter(job="figures").first()
+        assert (latest.examined, latest.changed) == (3, 0)  # second run: nothing to change
+        assert JobRun.objects.count() == 2
+    with tenant_context(tenant_b):
+        assert JobRun.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_run_nightly_rejects_unknown_jobs_and_tenants(tenant_a):
+    with pytest.raises(CommandError, match="Unknown job"):
+        call_command("run_nightly", "--job", "nope")
+    with pytest.raises(CommandError, match="No active tenant"):
+        call_command("run_nightly", "--tenant", "nope")
+    with tenant_context(tenant_a):
+        assert JobRun.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_failing_job_is_recorded_and_its_writes_are_rolled_back(tenant_a, monkeypatch):
+    make_account(tenant_a, "Before")
+
+    def half_done(tenant_id: int) -> JobResult:
+        Account.objects.update(name="half-done")
+        raise RuntimeError("boom in the middle")
+
+    monkeypatch.setitem(jobs._JOBS, "half_done", half_done)
+    run = run_job("half_done", tenant_a)
+    assert run.outcome == JobOutcome.FAILED and "boom in the middle" in run.error
+    with tenant_context(tenant_a):
+        assert list(Account.objects.values_list("name", flat=True)) == ["Before"]
+        assert JobRun.objects.get(pk=run.pk).outcome == JobOutcome.FAILED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dispatch_through_a_real_worker_records_the_runs(tenant_a, tenant_b):
+    _with_sales(tenant_a, ["A1", "A2"])
+    _with_sales(tenant_b, ["B1"])
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        assert dispatch_figures() >= 2
+        deadline = time.monotonic() + 30
+        while True:
+            with tenant_context(tenant_a):
+                done_a = JobRun.objects.filter(outcome=JobOutcome.SUCCEEDED).count()
+            with tenant_context(tenant_b):
+                done_b = JobRun.objects.filter(outcome=JobOutcome.SUCCEEDED).count()
+            if done_a and done_b:
+                break
+            assert time.monotonic() < deadline, "the worker did not run the jobs"
+            time.sleep(0.1)
+    with tenant_context(tenant_a):
+        assert JobRun.objects.get().changed == 2
+    connections.close_all()
