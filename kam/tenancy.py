@@ -55,10 +55,6 @@ def set_current_tenant(tenant: Tenant | None) -> contextvars.Token:
     return _current_tenant.set(tenant)
 
 
-def reset_current_tenant(token: contextvars.Token) -> None:
-    _current_tenant.reset(token)
-
-
 @contextmanager
 def tenant_context(tenant: Tenant) -> Iterator[Tenant]:
     """Run a block (a Celery task, a management command, a test) as ``tenant``."""
@@ -90,10 +86,6 @@ def system_read(reason: str) -> Iterator[None]:
         yield
     finally:
         _system_read.reset(token)
-
-
-def system_read_reason() -> str | None:
-    return _system_read.get()
 
 
 @contextmanager

@@ -316,6 +316,14 @@ def assert_strict_csp(response) -> None:
     assert directives == EXPECTED_CSP, header
 
 
+def assert_csp_clean_page(response, url: str) -> None:
+    """A 200 page under the strict policy, with nothing inline the policy would block."""
+    assert response.status_code == 200, url
+    assert_strict_csp(response)
+    problems = inline_code(response.content.decode())
+    assert not problems, (url, problems)
+
+
 @pytest.fixture
 def profile_a(admin_a, manager_a):
     """An account of tenant A with a contact, a contract and a transaction, so pages show rows."""
@@ -356,20 +364,14 @@ def test_every_page_has_a_strict_csp_and_no_inline_code(client, admin_a, profile
     login(client, admin_a)
     for url in member_pages(profile_a):
         response = client.get(url, follow=True)
-        assert response.status_code == 200, url
-        assert_strict_csp(response)
-        assert not inline_code(response.content.decode()), (url, inline_code(
-            response.content.decode()))
+        assert_csp_clean_page(response, url)
 
 
 def test_anonymous_pages_have_a_strict_csp_and_no_inline_code(client, manager_a):
     pages = [reverse("login"), reverse("admin:login"), reverse("api-docs")]
     for url in pages:
         response = client.get(url)
-        assert response.status_code == 200, url
-        assert_strict_csp(response)
-        assert not inline_code(response.content.decode()), (url, inline_code(
-            response.content.decode()))
+        assert_csp_clean_page(response, url)
     for _ in range(5):  # the lockout page, and the login form with its error
         response = post_login(client, "manager_a", "wrong-password")
         assert_strict_csp(response)
@@ -404,10 +406,7 @@ def test_superuser_admin_pages_have_no_inline_code(client, admin_a):
              reverse("admin:auth_user_add")]
     for url in pages:
         response = client.get(url)
-        assert response.status_code == 200, url
-        assert_strict_csp(response)
-        assert not inline_code(response.content.decode()), (url, inline_code(
-            response.content.decode()))
+        assert_csp_clean_page(response, url)
 
 
 # --- 5. Cache-Control: no-store -------------------------------------------------------------------
