@@ -470,3 +470,16 @@ class ImportJob(TenantOwned):
         if not self.total_rows:
             return 0
         return min(100, int(self.processed_rows * 100 / self.total_rows))
+
+
+# --- tiering and service standards (issue 5) -------------------------------------------------------
+
+from accounts.tier_models import (  # noqa: E402,F401  (models of this app, kept in their own file)
+    AccountTier,
+    Criterion,
+    ServiceStandard,
+    Tier,
+    TierChange,
+    TierChangeSource,
+    TierPolicy,
+)

@@ -19,10 +19,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=10),
         "options": {"expires": 3600},
     },
-    "dispatch-account-figures": {
-        "task": "accounts.tasks.dispatch_figures",
-        "schedule": crontab(hour=2, minute=30),
-        "options": {"expires": 3600},
+    # Every 10 minutes: tenants whose local time has passed 02:00 get their nightly run
+    # (figures, then tiering, …) once per local date (kam.tasks.dispatch_nightly).
+    "dispatch-nightly": {
+        "task": "kam.tasks.dispatch_nightly",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 540},
     },
 }
 

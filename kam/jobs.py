@@ -1,10 +1,13 @@
 """Nightly jobs: a registry, and the one way to run a job for one tenant (``run_job``).
 
-A job is a function ``(tenant_id) -> JobResult`` registered with ``@nightly_job("name")``; it does
-its work set-based (one or a few SQL statements) and is idempotent. ``run_job`` sets the tenant,
-records a ``kam.JobRun`` (started, finished, rows examined/changed, outcome, error) and keeps the
-record even when the job fails: the job's own work is rolled back (its transaction), the run row
-is written outside it. Celery tasks, ``manage.py run_nightly`` and tests all go through it.
+A job is a function ``(tenant_id, run) -> JobResult`` registered with ``@nightly_job("name")``;
+it does its work set-based (one or a few SQL statements) and is idempotent. Jobs run in the order
+they were registered (figures before tiering: tiers read the figures). ``run_job`` sets the
+tenant, records a ``kam.JobRun`` (started, finished, rows examined/changed, outcome, error) and
+keeps the record even when the job fails: the job's own work is rolled back (its transaction), the
+run row is written outside it. Inside the job's transaction it takes
+``pg_try_advisory_xact_lock`` per (job, tenant): a run that finds it taken does nothing and is
+recorded as *skipped*. Celery tasks, ``manage.py run_nightly`` and tests all go through it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kam.models import JobOutcome, JobRun, Tenant
@@ -28,7 +31,7 @@ class JobResult:
     changed: int
 
 
-JobFunc = Callable[[int], JobResult]
+JobFunc = Callable[[int, JobRun], JobResult]
 _JOBS: dict[str, JobFunc] = {}
 
 
@@ -43,19 +46,38 @@ def nightly_job(name: str) -> Callable[[JobFunc], JobFunc]:
 
 
 def job_names() -> list[str]:
-    return sorted(_JOBS)
+    """Every registered job, in the order they run (registration order)."""
+    return list(_JOBS)
+
+
+class _Skipped(Exception):
+    """Another run of the same job for the same tenant holds the lock."""
+
+
+def _try_lock(job: str, tenant_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s), %s)",
+                       [f"kam.job:{job}", tenant_id])
+        return bool(cursor.fetchone()[0])
 
 
 def run_job(job: str, tenant: Tenant) -> JobRun:
-    """Run one job for one tenant and record it. Never raises for the job's own errors."""
+    """Run one job for one tenant and record it. Never raises for the job's own errors; the
+    exception (if any) is on ``run.exception`` for callers that retry transient ones."""
     if job not in _JOBS:
         raise KeyError(f"unknown nightly job {job!r}; known: {', '.join(job_names())}")
     with tenant_context(tenant):
         run = JobRun.objects.create(job=job, started_at=timezone.now())
+        run.exception = None
         try:
             with transaction.atomic():
-                result = _JOBS[job](tenant.pk)
+                if not _try_lock(job, tenant.pk):
+                    raise _Skipped
+                result = _JOBS[job](tenant.pk, run)
+        except _Skipped:
+            run.outcome = JobOutcome.SKIPPED
         except Exception as exc:  # recorded on the run, then logged
+            run.exception = exc
             log.exception("nightly job %s failed for tenant %s", job, tenant.pk)
             run.outcome = JobOutcome.FAILED
             run.error = f"{type(exc).__name__}: {exc}"[:2000]

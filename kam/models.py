@@ -55,6 +55,9 @@ class Tenant(models.Model):
                                         choices=settings.LANGUAGES, default="zh-hans")
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # The tenant-local date whose nightly jobs have been dispatched (kam.tasks.dispatch_nightly
+    # claims a date with a conditional UPDATE, so a second beat cannot dispatch it again).
+    nightly_dispatched_for = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("tenant")
@@ -138,6 +141,7 @@ class JobOutcome(models.TextChoices):
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped: another run was in progress")
 
 
 class JobRun(TenantOwned):

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import datetime
-import time
 from decimal import Decimal
 from unittest import mock
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.db import connection, connections
+from django.db import connection
 
 from accounts.figures import figures_recompute, tenant_today
 from accounts.models import Account, AccountFigures, Transaction
-from accounts.tasks import dispatch_figures, recompute_figures
-from kam.celery import app
 from kam.models import Tenant
 from kam.tenancy import tenant_context
 
@@ -146,32 +142,3 @@ def test_recompute_skips_while_another_run_holds_the_lock(fixture_a):
     finally:
         other.close()
     assert figures_recompute(tenant_id=tenant.pk, today=TODAY) == 3
-
-
-@pytest.mark.django_db
-def test_task_runs_as_the_tenant_and_dispatcher_enqueues_active_tenants(
-        fixture_a, tenant_b, django_capture_on_commit_callbacks):
-    assert recompute_figures(tenant_id=fixture_a.pk) == 3  # today: the real date, in Shanghai
-    Tenant.objects.filter(pk=tenant_b.pk).update(is_active=False)
-    with (mock.patch.object(recompute_figures, "apply_async") as enqueue,
-          django_capture_on_commit_callbacks(execute=True)):  # enqueued on commit
-        assert dispatch_figures() == 1
-    enqueue.assert_called_once()
-    assert enqueue.call_args.kwargs["kwargs"] == {"tenant_id": fixture_a.pk}
-    assert enqueue.call_args.kwargs["expires"] > 0
-    assert app.conf.beat_schedule["dispatch-account-figures"]["task"] == (
-        "accounts.tasks.dispatch_figures")
-
-
-@pytest.mark.django_db(transaction=True)
-def test_worker_recomputes_figures_through_the_broker(tenant_a):
-    account = make_account(tenant_a, "Worker Co")
-    make_tx(account, (datetime.date.today() - datetime.timedelta(days=5)).isoformat(), "10.00")
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        recompute_figures.delay(tenant_id=tenant_a.pk)
-        deadline = time.monotonic() + 20
-        while not AccountFigures.unscoped_all_tenants.filter(account=account).exists():
-            assert time.monotonic() < deadline, "the worker did not run the task"
-            time.sleep(0.1)
-    assert AccountFigures.unscoped_all_tenants.get(account=account).order_count == 1
-    connections.close_all()

@@ -18,9 +18,13 @@ from accounts.models import (
     Account,
     AccountFigures,
     AccountTeamMember,
+    AccountTier,
     Contact,
     Contract,
     ImportJob,
+    ServiceStandard,
+    TierChange,
+    TierPolicy,
     Transaction,
 )
 from kam import audit
@@ -33,7 +37,8 @@ from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
 
-AUDITED = {Membership, ApiKey, Account, Contact, AccountTeamMember, Transaction, Contract}
+AUDITED = {Membership, ApiKey, Account, Contact, AccountTeamMember, Transaction, Contract,
+           ServiceStandard}
 
 
 def events(model, **filters) -> list:
@@ -49,6 +54,9 @@ def test_every_tenant_model_with_data_is_audited_and_the_derived_ones_are_not():
     assert tracked == AUDITED
     assert not hasattr(AccountFigures, "pgh_event_models")
     assert not hasattr(ImportJob, "pgh_event_models")
+    # Tiering keeps its own history: policies are immutable versions, tier changes are rows.
+    for model in (TierPolicy, AccountTier, TierChange):
+        assert not hasattr(model, "pgh_event_models")
     assert event_tables() == sorted(m.pgh_event_model._meta.db_table for m in AUDITED)
     for model in AUDITED:
         fields = {f.name for f in model.pgh_event_model._meta.fields}
@@ -236,7 +244,8 @@ def test_nested_context_adds_and_restores(tenant_a):
 
 
 EVENT_TABLES = ["accounts_accountevent", "accounts_accountteammemberevent", "accounts_contactevent",
-                "accounts_contractevent", "accounts_transactionevent", "kam_apikeyevent",
+                "accounts_contractevent", "accounts_servicestandardevent",
+                "accounts_transactionevent", "kam_apikeyevent",
                 "kam_membershipevent"]
 
 

@@ -12,11 +12,11 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 
 from accounts.models import Account, Transaction
-from accounts.tasks import dispatch_figures
 from kam import jobs
 from kam.celery import app
 from kam.jobs import JobResult, run_job
 from kam.models import JobOutcome, JobRun
+from kam.tasks import run_tenant_nightly
 from kam.tenancy import tenant_context
 from tests.factories import make_account
 
@@ -45,7 +45,10 @@ def test_run_nightly_records_one_run_per_tenant_and_is_idempotent(tenant_a, tena
     with tenant_context(tenant_a):
         latest = JobRun.objects.filter(job="figures").first()
         assert (latest.examined, latest.changed) == (3, 0)  # second run: nothing to change
-        assert JobRun.objects.count() == 2
+        tiering = JobRun.objects.get(job="tiering")  # every job, figures first
+        assert (tiering.examined, tiering.changed) == (3, 3)
+        assert tiering.started_at >= latest.finished_at
+        assert JobRun.objects.count() == 3
     with tenant_context(tenant_b):
         assert JobRun.objects.count() == 1
 
@@ -64,7 +67,7 @@ def test_run_nightly_rejects_unknown_jobs_and_tenants(tenant_a):
 def test_a_failing_job_is_recorded_and_its_writes_are_rolled_back(tenant_a, monkeypatch):
     make_account(tenant_a, "Before")
 
-    def half_done(tenant_id: int) -> JobResult:
+    def half_done(tenant_id: int, run) -> JobResult:
         Account.objects.update(name="half-done")
         raise RuntimeError("boom in the middle")
 
@@ -81,7 +84,8 @@ def test_dispatch_through_a_real_worker_records_the_runs(tenant_a, tenant_b):
     _with_sales(tenant_a, ["A1", "A2"])
     _with_sales(tenant_b, ["B1"])
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        assert dispatch_figures() >= 2
+        for tenant in (tenant_a, tenant_b):
+            run_tenant_nightly.delay(tenant_id=tenant.pk, jobs=["figures"])
         deadline = time.monotonic() + 30
         while True:
             with tenant_context(tenant_a):
