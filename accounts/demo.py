@@ -247,7 +247,22 @@ def seed_tenant(spec: DemoTenant, seed: int) -> tuple[Tenant, int]:
             created += 1
             if is_group:
                 groups.append(account)
+        _ensure_policy(spec, admin)
     return tenant, created
+
+
+def _ensure_policy(spec: DemoTenant, admin: Membership) -> None:
+    """A tenant billing in US dollars gets the built-in policy with its revenue steps in USD."""
+    from accounts.models import TierPolicy
+    from accounts.tiering import DEFAULT_CUTOFFS, default_criteria, tier_policy_save
+
+    if spec.currency != "USD" or TierPolicy.objects.exists():
+        return
+    criteria = default_criteria()
+    criteria["revenue"]["thresholds"] = [[70_000, 20], [150_000, 40], [700_000, 60],
+                                         [1_500_000, 80], [7_000_000, 100]]
+    tier_policy_save(criteria=criteria, **DEFAULT_CUTOFFS, created_by=admin,
+                     note="Revenue steps in USD (the built-in defaults are in CNY).")
 
 
 def seed_demo() -> dict[str, int]:
@@ -260,7 +275,28 @@ def seed_demo() -> dict[str, int]:
         username=username), role)
     for seed, spec in enumerate((HUADONG, PACIFIC), start=2026):
         seed_profile(spec, seed)
+    _ensure_override(Tenant.objects.get(slug=HUADONG.slug))
     return result
+
+
+def _ensure_override(tenant: Tenant) -> None:
+    """One manual tier in the Chinese demo, so the override and its reason show on a 360° page."""
+    import datetime
+
+    from accounts.figures import tenant_today
+    from accounts.models import AccountTier
+    from accounts.tiering import tier_override_set
+
+    with tenant_context(tenant):
+        if AccountTier.objects.exclude(override_tier="").exists():
+            return
+        account = Account.objects.filter(parent__isnull=False).order_by("external_id").first()
+        executive = Membership.objects.filter(role=Role.EXECUTIVE).first()
+        if account is None:
+            return
+        tier_override_set(account=account, tier="strategic",
+                          reason="集团框架协议谈判中，按战略客户配置服务资源",
+                          until=tenant_today(tenant) + datetime.timedelta(days=90), by=executive)
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

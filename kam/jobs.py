@@ -12,6 +12,7 @@ recorded as *skipped*. Celery tasks, ``manage.py run_nightly`` and tests all go 
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,3 +88,10 @@ def run_job(job: str, tenant: Tenant) -> JobRun:
         run.finished_at = timezone.now()
         run.save(update_fields=["outcome", "error", "examined", "changed", "finished_at"])
     return run
+
+
+def data_as_of(job: str) -> datetime.datetime | None:
+    """When the current tenant's last successful run of ``job`` finished (the "data as of" time of
+    pages that show what the job computes), or None if it never ran. One query."""
+    return (JobRun.objects.filter(job=job, outcome=JobOutcome.SUCCEEDED)
+            .order_by("-started_at").values_list("finished_at", flat=True).first())

@@ -181,3 +181,25 @@ def check_profile(spec) -> None:
         assert figures.filter(revenue_12m__gt=0).count() > accounts.count() // 2
         assert abs(sum(shares) - 1) < Decimal("0.001")
         assert figures.filter(last_order_date__lt=today - datetime.timedelta(days=100)).exists()
+
+
+def test_demo_shows_every_tier_after_the_nightly_run(seeded):
+    """`make demo` runs run_nightly after seeding: every account is tiered, the tiers are spread,
+    the US-dollar tenant has its own policy, and one override is there to look at."""
+    from accounts.models import AccountTier, TierPolicy
+
+    call_command("run_nightly", stdout=io.StringIO())
+    for spec in (HUADONG, PACIFIC):
+        tenant = Tenant.objects.get(slug=spec.slug)
+        with tenant_context(tenant):
+            tiers = set(AccountTier.objects.values_list("tier", flat=True))
+            assert AccountTier.objects.count() == ACCOUNTS_PER_TENANT
+            assert {"key", "important", "general"} <= tiers
+    pacific = Tenant.objects.get(slug=PACIFIC.slug)
+    with tenant_context(pacific):
+        policy = TierPolicy.objects.get(version=1)
+        assert policy.criteria["revenue"]["thresholds"][0] == [70_000, 20]
+    huadong = Tenant.objects.get(slug=HUADONG.slug)
+    with tenant_context(huadong):
+        overridden = AccountTier.objects.exclude(override_tier="").get()
+        assert overridden.tier == "strategic" and overridden.override_reason
