@@ -48,6 +48,7 @@ NUMERIC_CRITERIA: tuple[str, ...] = (Criterion.REVENUE, Criterion.SHARE, Criteri
                                      Criterion.MARGIN, Criterion.GROWTH, Criterion.STRATEGIC)
 CREDIT_KEYS: tuple[str, ...] = ("A", "B", "C", "D", "")
 MAX_THRESHOLDS = 10
+MAX_THRESHOLD_VALUE = Decimal(10) ** 12  # fits the figures' numeric(18, 2) columns
 
 # Defaults from common KAM practice (CNY amounts; a tenant edits them to its own scale).
 DEFAULT_CRITERIA: dict[str, dict[str, Any]] = {
@@ -162,6 +163,10 @@ def policy_validate(*, criteria: Any, cutoff_strategic: Any, cutoff_key: Any,
                     errors.append(_("%(criterion)s: thresholds cannot be negative.")
                                   % {"criterion": label})
                     break
+                if value > MAX_THRESHOLD_VALUE:
+                    errors.append(_("%(criterion)s: a threshold can be at most 1,000,000,000,000.")
+                                  % {"criterion": label})
+                    break
                 if not 0 <= points_ <= 100:
                     errors.append(_("%(criterion)s: points must be from 0 to 100.")
                                   % {"criterion": label})
@@ -176,7 +181,7 @@ def policy_validate(*, criteria: Any, cutoff_strategic: Any, cutoff_key: Any,
         clean[key] = item
     if not errors and weight_sum != 100:
         errors.append(_("The weights of the criteria in use add up to %(sum)s; they must add up "
-                        "to 100.") % {"sum": weight_sum.normalize()})
+                        "to 100.") % {"sum": f"{weight_sum.normalize():f}"})  # 110, not 1.1E+2
     if not errors and not any(item["enabled"] for item in clean.values()):
         errors.append(_("Use at least one criterion."))
     cuts = {}
@@ -541,8 +546,8 @@ def _distances(policy: TierPolicy, computed: str, score: Decimal
     down = None
     if down_tier:
         floor = Decimal(policy.cutoff(computed)) - Decimal(policy.hysteresis)
-        # Falling to `floor` keeps the tier; one cent below it moves down.
-        down = (score - floor + _CENT).quantize(_CENT, rounding=ROUND_HALF_UP)
+        # Losing up to this keeps the tier (the score is still at the floor); any more moves down.
+        down = (score - floor).quantize(_CENT, rounding=ROUND_HALF_UP)
     return up_tier, up, down_tier, down
 
 

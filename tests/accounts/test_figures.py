@@ -139,6 +139,9 @@ def test_recompute_skips_while_another_run_holds_the_lock(fixture_a):
                            ["accounts.figures_recompute", tenant.pk])
         assert figures_recompute(tenant_id=tenant.pk, today=TODAY) == 0
         assert not AccountFigures.unscoped_all_tenants.exists()
+        with other.cursor() as cursor:  # released explicitly: a closed session's locks go
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)",  # a moment later
+                           ["accounts.figures_recompute", tenant.pk])
     finally:
         other.close()
     assert figures_recompute(tenant_id=tenant.pk, today=TODAY) == 3

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
+from django.utils import translation
 
 from accounts.models import Account, AccountFigures, AccountTier, TierChange, TierPolicy
 from accounts.tiering import (
@@ -213,8 +214,8 @@ def test_breakdown_explains_the_score(tenant_a, book):
     assert lines["credit"].raw == "C" and lines["credit"].contribution == Decimal("2.00")
     assert sum(line.contribution for line in bd.criteria) == bd.score
     assert (bd.next_up_tier, bd.points_to_next_up) == ("strategic", Decimal("8.00"))
-    # key from 60, margin 5: at 54.99 it drops, so it can lose 17.01 points
-    assert (bd.next_down_tier, bd.points_to_next_down) == ("important", Decimal("17.01"))
+    # key from 60, margin 5: at 55.00 it stays key, below it drops: it can lose 17.00 points
+    assert (bd.next_down_tier, bd.points_to_next_down) == ("important", Decimal("17.00"))
 
 
 @pytest.mark.django_db
@@ -295,7 +296,7 @@ def test_a_duplicated_change_is_refused_by_the_database(tenant_a, book):
 ])
 @pytest.mark.django_db
 def test_invalid_cutoffs_are_rejected(tenant_a, change, message):
-    with tenant_context(tenant_a):
+    with tenant_context(tenant_a), translation.override("en"):  # the messages are translated
         with pytest.raises(ValidationError, match=message):
             save_policy(**change)
         assert not TierPolicy.objects.exists()
@@ -303,7 +304,7 @@ def test_invalid_cutoffs_are_rejected(tenant_a, change, message):
 
 @pytest.mark.django_db
 def test_invalid_criteria_are_rejected(tenant_a):
-    with tenant_context(tenant_a):
+    with tenant_context(tenant_a), translation.override("en"):  # the messages are translated
         c = policy_criteria()
         c["revenue"]["weight"] = 39
         with pytest.raises(ValidationError, match="add up to 99"):
@@ -322,3 +323,13 @@ def test_invalid_criteria_are_rejected(tenant_a):
             save_policy(criteria=c)
         assert not TierPolicy.objects.exists()
         assert save_policy().version == 1 and save_policy().version == 2
+
+
+@pytest.mark.django_db
+def test_a_threshold_beyond_any_figure_is_rejected(tenant_a):
+    with tenant_context(tenant_a), translation.override("en"):
+        c = policy_criteria()
+        c["revenue"]["thresholds"] = [[10 ** 13, 100]]
+        with pytest.raises(ValidationError, match="at most 1,000,000,000,000"):
+            save_policy(criteria=c)
+        assert not TierPolicy.objects.exists()
