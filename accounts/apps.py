@@ -10,6 +10,8 @@ class AccountsConfig(AppConfig):
         # The 360° page's timeline: transactions per month, contacts, contracts. Other apps
         # register their own sources the same way from their ready() (see accounts.timeline).
         from accounts import jobs  # noqa: F401  (registers the nightly jobs)
-        from accounts.timeline import register_builtin_sources
+        from accounts.tier_timeline import tier_changes_source
+        from accounts.timeline import register_builtin_sources, register_timeline_source
 
         register_builtin_sources()
+        register_timeline_source(tier_changes_source)  # tier changes (issue 5)

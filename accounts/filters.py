@@ -7,7 +7,7 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, CreditRating, Industry, LifecycleStatus
+from accounts.models import Account, CreditRating, Industry, LifecycleStatus, Tier
 from kam.models import Membership
 
 
@@ -50,11 +50,14 @@ class AccountFilter(django_filters.FilterSet):
                                                 empty_label=_("All credit ratings"))
     parent = django_filters.ModelChoiceFilter(queryset=_accounts, label=_("Parent account"))
     external_id = django_filters.CharFilter(lookup_expr="exact", label=_("External ID"))
+    # The effective tier (override or computed); accounts not tiered yet match no tier.
+    tier = django_filters.ChoiceFilter(field_name="tier_state__tier", choices=Tier.choices,
+                                       label=_("Tier"), empty_label=_("All tiers"))
 
     class Meta:
         model = Account
         fields = ["q", "owner", "industry", "province", "lifecycle_status", "credit_rating",
-                  "parent", "external_id"]
+                  "parent", "external_id", "tier"]
 
     def filter_q(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
         value = value.strip()

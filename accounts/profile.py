@@ -40,11 +40,13 @@ from kam.tenancy import get_current_tenant
 
 
 def account_profile_get(*, actor: Actor, account_id: int) -> Account:
-    """One visible account with owner, parent and figures joined (one query).
+    """One visible account with owner, parent, figures and tier state (with the override's
+    author) joined (one query).
 
     Account.DoesNotExist for anything the actor may not see, another tenant's included.
     """
-    return account_list_queryset(actor=actor).select_related("figures").get(pk=account_id)
+    return (account_list_queryset(actor=actor)
+            .select_related("figures", "tier_state__override_by__user").get(pk=account_id))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from accounts.profile import (
 )
 from accounts.selectors import account_children
 from accounts.team import team_member_add, team_member_remove, team_queryset
+from accounts.tier_views import tier_panel
 from accounts.timeline import account_timeline
 from kam.decorators import tenant_page
 from kam.roles import Perm
@@ -66,6 +67,9 @@ def _profile_context(request: HttpRequest, account: Account,
         "can_delete": actor.can(Perm.ACCOUNT_DELETE),
         "can_manage_team": can_manage_team,
         "can_read_history": actor.can(Perm.AUDIT_READ),
+        # The tier panel (templates/accounts/_tier_panel.html): stored tier, live breakdown.
+        "tier": tier_panel(actor=actor, account=account, today=today),
+        "tenant_time_zone": actor.tenant.time_zone,
     }
 
 

@@ -5,6 +5,7 @@ from accounts import (
     contact_views,
     contract_views,
     profile_views,
+    tier_views,
     transaction_views,
     views,
 )
@@ -19,6 +20,10 @@ urlpatterns = [
     path("<int:account_id>/team/add/", profile_views.team_add_view, name="account-team-add"),
     path("<int:account_id>/team/<int:member_id>/remove/", profile_views.team_remove_view,
          name="account-team-remove"),
+    path("<int:account_id>/tier/override/", tier_views.tier_override_view,
+         name="account-tier-override"),
+    path("<int:account_id>/tier/override/end/", tier_views.tier_override_end_view,
+         name="account-tier-override-end"),
     path("contacts/", contact_views.contact_list, name="contact-list"),
     path("contacts/new/", contact_views.contact_create_view, name="contact-create"),
     path("contacts/<int:contact_id>/edit/", contact_views.contact_edit_view, name="contact-edit"),

@@ -15,6 +15,7 @@ from accounts.models import Account
 from accounts.selectors import account_children, account_get, account_list_queryset
 from accounts.services import account_create, account_delete, account_update
 from kam.decorators import tenant_page
+from kam.jobs import data_as_of
 from kam.pagination import KeysetError, keyset_page
 from kam.roles import Perm
 
@@ -51,12 +52,16 @@ def _get_visible(request: HttpRequest, account_id: int) -> Account:
 
 @tenant_page()
 def account_list(request: HttpRequest) -> HttpResponse:
-    filterset = AccountFilter(request.GET or None, queryset=account_list_queryset(
-        actor=request.actor), request=request)
+    # The tier column: the account's tier state joined into the page's one query.
+    queryset = account_list_queryset(actor=request.actor).select_related("tier_state")
+    filterset = AccountFilter(request.GET or None, queryset=queryset, request=request)
+    invalid = filterset.is_bound and not filterset.is_valid()
     return render(request, "accounts/account_list.html", {
         "filter": filterset,
         **filtered_page(request, filterset, order=("name", "id")),
-    })
+        "tiers_as_of": data_as_of("tiering"),
+        "tenant_time_zone": request.actor.tenant.time_zone,
+    }, status=400 if invalid else 200)
 
 
 def _form_errors(form: AccountForm, exc: ValidationError) -> None:

@@ -225,8 +225,9 @@ def test_list_query_count_is_constant(client, admin_a, manager_a):
         make_account(admin_a.tenant, f"Big {i}", owner=manager_a, parent=group)
     assert count_queries() == small
     # 1 session, 2 user, 3 memberships with their tenants, 4 total count, 5 the page's rows
-    # (owner, owner's user and parent joined), 6 the owner filter's choices.
-    assert small == 6
+    # (owner, owner's user, parent and tier state joined), 6 the owner filter's choices,
+    # 7 "tiers as of" (kam.jobs.data_as_of("tiering")).
+    assert small == 7
 
 
 def test_language_follows_browser_and_tenant_default(client, admin_a, admin_b):

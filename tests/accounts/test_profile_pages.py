@@ -730,7 +730,8 @@ def test_timeline_merges_every_source_newest_first(admin_a, admin_b):
     actor = actor_for(admin_a)
     with tenant_context(admin_a.tenant), CaptureQueriesContext(connection) as ctx:
         entries = account_timeline(actor=actor, account=account)
-    assert len(ctx.captured_queries) == len(timeline_module.timeline_sources()) == 3
+    # 3 built-in sources + the tier changes (accounts.tier_timeline, registered by accounts.apps)
+    assert len(ctx.captured_queries) == len(timeline_module.timeline_sources()) == 4
     assert [(e.kind, e.when) for e in entries] == [
         ("contract-end", datetime.date(2024, 6, 30)),
         ("contract-renewal", datetime.date(2024, 5, 1)),   # 60 days before the end
@@ -837,9 +838,12 @@ def test_360_page_costs_a_constant_number_of_queries(client, admin_a):
     # 5 revenue by month for the chart (one GROUP BY), 6 contacts (active and former),
     # 7 team with members' users, 8 contracts with the renewal-due flag,
     # 9-11 the timeline: transactions per month (one GROUP BY), contacts, contracts (one query
-    # per source), 12 the team form's member choices (shown to those who may edit the team),
-    # 13 subsidiaries (read by the template).
-    assert count(small) == 13
+    # per source), 12 the timeline's tier changes (accounts.tier_timeline),
+    # 13 the current tiering policy, 14 the live tier breakdown (accounts.tiering.tier_breakdowns),
+    # 15 "data as of" of the tiering job, 16 "data as of" of the figures job (kam.jobs.data_as_of),
+    # 17 the team form's member choices (shown to those who may edit the team),
+    # 18 subsidiaries (read by the template). The stored tier is joined to the account (4).
+    assert count(small) == 18
 
 
 @pytest.mark.parametrize("url_name", ["contact-list", "contract-list", "transaction-list"])
