@@ -1,15 +1,114 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers
 
 from accounts.filters import AccountFilter
-from accounts.models import Account, AccountFigures
+from accounts.models import Account, AccountFigures, AccountTier, Criterion, Tier
 from accounts.selectors import account_list_queryset
 from accounts.services import account_create, account_delete, account_update
+from accounts.tiering import Breakdown, tier_breakdowns
 from kam.api import JsonTypedSerializer, TenantViewSet
 from kam.models import Membership
 from kam.roles import Actor
+
+# --- tiering: the shapes of the read-only tier fields (documented exactly in the schema) -----------
+
+
+def _score_field(**kwargs: Any) -> serializers.DecimalField:
+    # Scores, points and distances: 0–100 (a distance down can exceed 100 by the margin).
+    return serializers.DecimalField(max_digits=5, decimal_places=2, **kwargs)
+
+
+class TierOverrideSerializer(serializers.Serializer):
+    tier = serializers.ChoiceField(choices=Tier.choices, help_text="The manual tier.")
+    reason = serializers.CharField(help_text="Why, as given by the person who set it.")
+    until = serializers.DateField(help_text="The last day it applies (inclusive).")
+    set_by = serializers.CharField(allow_null=True, help_text="Who set it (null if unknown).")
+    set_at = serializers.DateTimeField(allow_null=True, help_text="When it was set.")
+
+
+class TierCriterionSerializer(serializers.Serializer):
+    criterion = serializers.ChoiceField(choices=Criterion.choices)
+    enabled = serializers.BooleanField(help_text="Switched off criteria count 0.")
+    raw_value = serializers.CharField(
+        allow_null=True,
+        help_text="The account's value: a decimal for amounts and percentages (revenue, share, "
+        "margin, growth), a whole number for orders and the strategic value, the rating A–D for "
+        "credit (\"\" = not rated); null when there is no value (no figures, no revenue).")
+    points = _score_field(help_text="0–100, from the policy's thresholds.")
+    weight = serializers.IntegerField(min_value=0, max_value=100,
+                                      help_text="0 when switched off; enabled weights sum to 100.")
+    contribution = _score_field(help_text="points × weight / 100; they sum to the score.")
+
+
+class TierNextUpSerializer(serializers.Serializer):
+    tier = serializers.ChoiceField(choices=Tier.choices)
+    points_needed = _score_field(help_text="Points to gain to reach that tier's cut-off.")
+
+
+class TierNextDownSerializer(serializers.Serializer):
+    tier = serializers.ChoiceField(choices=Tier.choices)
+    points_to_lose = _score_field(
+        help_text="Points the account can lose before it moves down (with the move-down margin).")
+
+
+class TierBreakdownSerializer(serializers.Serializer):
+    policy_version = serializers.IntegerField(help_text="The current policy's version.")
+    score = _score_field(help_text="0–100: the sum of the contributions.")
+    computed_tier = serializers.ChoiceField(choices=Tier.choices)
+    tier = serializers.ChoiceField(choices=Tier.choices,
+                                   help_text="Effective: an unexpired override wins.")
+    criteria = TierCriterionSerializer(many=True)
+    next_up = TierNextUpSerializer(allow_null=True, help_text="null in the highest tier.")
+    next_down = TierNextDownSerializer(allow_null=True, help_text="null in the lowest tier.")
+
+
+def _tier_state(account: Account) -> AccountTier | None:
+    try:
+        return account.tier_state
+    except AccountTier.DoesNotExist:
+        return None
+
+
+def _raw_text(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if isinstance(raw, Decimal):
+        return f"{raw:f}"
+    return str(raw)
+
+
+def _breakdown_data(bd: Breakdown) -> dict[str, Any]:
+    return {
+        "policy_version": bd.policy_version, "score": bd.score,
+        "computed_tier": bd.computed_tier, "tier": bd.tier,
+        "criteria": [{"criterion": line.key, "enabled": line.enabled, "raw_value": _raw_text(line.raw),
+                      "points": line.points, "weight": line.weight,
+                      "contribution": line.contribution} for line in bd.criteria],
+        "next_up": ({"tier": bd.next_up_tier, "points_needed": bd.points_to_next_up}
+                    if bd.next_up_tier else None),
+        "next_down": ({"tier": bd.next_down_tier, "points_to_lose": bd.points_to_next_down}
+                      if bd.next_down_tier else None),
+    }
+
+
+def account_tier_breakdowns(accounts: list[Account]) -> dict[int, Breakdown]:
+    """The breakdowns of the tiered accounts among ``accounts``: one query for the policy and one
+    for all of them (none when no account is tiered)."""
+    return tier_breakdowns(account_ids=[a.pk for a in accounts if _tier_state(a) is not None])
+
+
+class AccountListSerializer(serializers.ListSerializer):
+    """A page of accounts: every tiered account's breakdown in one query (not one per row)."""
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        items = list(data.all() if hasattr(data, "all") else data)
+        self.context["tier_breakdowns"] = account_tier_breakdowns(items)
+        return super().to_representation(items)
 
 
 class AccountSerializer(JsonTypedSerializer):
@@ -21,6 +120,26 @@ class AccountSerializer(JsonTypedSerializer):
                                                 required=False)
     owner_name = serializers.SerializerMethodField()
     parent_name = serializers.SerializerMethodField()
+    # Tiering (kept by the nightly job; read-only: sent in a body they are ignored like any other
+    # read-only field). null until the account's first tiering.
+    tier = serializers.ChoiceField(
+        source="tier_state.tier", choices=Tier.choices, read_only=True, allow_null=True,
+        help_text="The effective tier: an unexpired manual override, else the computed tier.")
+    computed_tier = serializers.ChoiceField(
+        source="tier_state.computed_tier", choices=Tier.choices, read_only=True, allow_null=True,
+        help_text="The tier the score gives (with the move-down margin), override or not.")
+    tier_score = serializers.DecimalField(
+        source="tier_state.score", max_digits=5, decimal_places=2, read_only=True,
+        allow_null=True, help_text="0–100, as of the last tiering run.")
+    tier_policy_version = serializers.IntegerField(
+        source="tier_state.policy.version", read_only=True, allow_null=True,
+        help_text="The policy version the stored tier was computed with.")
+    tier_override = serializers.SerializerMethodField(
+        help_text="The manual tier, if one is set (null otherwise).")
+    tier_breakdown = serializers.SerializerMethodField(
+        help_text="Why: each criterion's value, points, weight and contribution under the current "
+        "policy, and the distance to the next cut-off up and down. Computed now from the current "
+        "figures, so it can differ from the stored tier until the next nightly run.")
 
     class Meta:
         model = Account
@@ -30,14 +149,38 @@ class AccountSerializer(JsonTypedSerializer):
             "development_stage", "parent", "parent_name", "owner", "owner_name",
             "lifecycle_status", "strategic_value", "credit_rating", "notes", "external_id",
             "created_at", "updated_at",
+            "tier", "computed_tier", "tier_score", "tier_policy_version", "tier_override",
+            "tier_breakdown",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        list_serializer_class = AccountListSerializer
 
     def get_owner_name(self, obj: Account) -> str | None:
         return obj.owner.display_name if obj.owner_id else None
 
     def get_parent_name(self, obj: Account) -> str | None:
         return obj.parent.name if obj.parent_id else None
+
+    @extend_schema_field(TierOverrideSerializer(allow_null=True))
+    def get_tier_override(self, obj: Account) -> dict[str, Any] | None:
+        state = _tier_state(obj)
+        if state is None or not state.override_tier:
+            return None
+        return TierOverrideSerializer({
+            "tier": state.override_tier, "reason": state.override_reason,
+            "until": state.override_until,
+            "set_by": state.override_by.display_name if state.override_by_id else None,
+            "set_at": state.override_at}).data
+
+    @extend_schema_field(TierBreakdownSerializer(allow_null=True))
+    def get_tier_breakdown(self, obj: Account) -> dict[str, Any] | None:
+        if _tier_state(obj) is None:
+            return None
+        breakdowns = self.context.get("tier_breakdowns")
+        if breakdowns is None:  # one account (retrieve, create, update): its own query
+            breakdowns = self.context["tier_breakdowns"] = account_tier_breakdowns([obj])
+        bd = breakdowns.get(obj.pk)
+        return TierBreakdownSerializer(_breakdown_data(bd)).data if bd is not None else None
 
     def _actor(self) -> Actor:
         return self.context["request"].auth
@@ -89,10 +232,13 @@ class AccountViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Retr
     model = Account
 
     def scoped_queryset(self, actor: Actor):
+        # The tier state (its policy, the override's author) joined: no query per row.
+        qs = account_list_queryset(actor=actor).select_related(
+            "tier_state__policy", "tier_state__override_by__user")
         if self.action == "retrieve":
             # Figures only on retrieve: the list's query stays as it is.
-            return account_list_queryset(actor=actor).select_related("figures")
-        return account_list_queryset(actor=actor)
+            return qs.select_related("figures")
+        return qs
 
     def get_serializer_class(self):
         return AccountDetailSerializer if self.action == "retrieve" else AccountSerializer

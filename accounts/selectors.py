@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts.models import Account, AccountTeamMember
+from accounts.models import Account, AccountTeamMember, TierChange
 from kam.models import Membership
 from kam.roles import Actor, Perm
 
@@ -42,3 +42,12 @@ def account_children(*, actor: Actor, account: Account) -> QuerySet[Account]:
 def member_choices(*, active_only: bool = True) -> QuerySet[Membership]:
     qs = Membership.objects.select_related("user").order_by("user__username")
     return qs.filter(is_active=True) if active_only else qs
+
+
+def tier_change_visible_queryset(*, actor: Actor) -> QuerySet[TierChange]:
+    """The tier changes of the accounts the actor may see (account visibility above), with what an
+    API row shows joined: one query."""
+    qs = TierChange.objects.select_related("account", "policy", "changed_by__user")
+    if not actor.can(Perm.ACCOUNT_VIEW_ALL):
+        qs = qs.filter(account__in=account_visible_queryset(actor=actor).values("pk"))
+    return qs

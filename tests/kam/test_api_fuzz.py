@@ -47,6 +47,7 @@ from django.db import close_old_connections, transaction
 from hypothesis import strategies as st
 
 from accounts.models import AccountTeamMember, Contact, Contract, Transaction
+from accounts.tiering import tier_override_set, tier_recompute
 from accounts.validators import uscc_check_character
 from kam.models import Membership, Tenant
 from kam.roles import Role
@@ -215,6 +216,10 @@ def fuzz_data(tenant_a: Tenant) -> FuzzRun:
                 for account, member, role in [(accounts[0], admin, "executive_sponsor"),
                                               (accounts[1], manager, "service")]]
         assert Membership.objects.filter(pk__in=[admin.pk, manager.pk]).count() == 2
+        # Tiered, with an override: the tier fields, breakdowns and tier changes are not null.
+        tier_recompute(tenant_id=tenant_a.pk)
+        tier_override_set(account=accounts[1], tier="strategic", reason="集团框架协议",
+                          until=today + datetime.timedelta(days=30), by=admin)
     raw = key_for(tenant_a, ["read", "write"], name="fuzz")
     RUN.auth = {"Authorization": f"Bearer {raw}"}
     RUN.ids = {
