@@ -31,7 +31,18 @@ app.conf.beat_schedule = {
 
 @signals.worker_init.connect
 def refuse_a_role_that_bypasses_rls(**_kwargs) -> None:
-    """A worker whose database role could bypass row-level security does not start."""
+    """A worker whose database role could bypass row-level security does not start.
+
+    Celery logs and swallows an ``Exception`` raised by a signal handler (the worker would start
+    anyway), so the refusal is a ``SystemExit``, which it does not catch."""
+    import sys
+
+    from django.core.exceptions import ImproperlyConfigured
+
     from kam.db.checks import check_now
 
-    check_now()
+    try:
+        check_now()
+    except ImproperlyConfigured as exc:
+        print(exc, file=sys.stderr, flush=True)
+        raise SystemExit(1) from exc

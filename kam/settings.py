@@ -159,8 +159,11 @@ CELERY_BROKER_URL = (
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Above the longest task, so a late-acked task is not redelivered while it still runs.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+# Redis redelivers a late-acked message that is not acknowledged within visibility_timeout, so it
+# must be longer than the longest task (a tenant's nightly run may wait up to its 6 h expiry,
+# kam.tasks.NIGHTLY_TASK_EXPIRES, and large imports run long): otherwise a second worker would start
+# the same task while the first still runs it. 12 h; tests/kam/test_nightly.py checks the order.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 12 * 3600}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -328,7 +331,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    # One name for the tier choices wherever they appear (tier, computed_tier, from/to_tier).
+    "ENUM_NAME_OVERRIDES": {"TierEnum": "accounts.tier_models.Tier"},
 }
 
 # No request bodies or parameters in logs: django.request logs the path only ("Not Found: /x/"),
