@@ -32,6 +32,8 @@ class Perm:
     SETTINGS_MANAGE = "settings.manage"  # members, roles, API keys
     AUDIT_READ = "audit.read"  # an account's change history (kam.audit)
     DATA_SUBJECT = "contact.data_subject"  # export / erase everything about one contact
+    STANDARDS_MANAGE = "standards.manage"  # tiering policy and service standards (edit, preview)
+    TIER_OVERRIDE = "tier.override"  # set / end an account's manual tier
 
 
 # Who may do what: THE table. One row per permission, one column per role and per API-key scope;
@@ -53,6 +55,8 @@ PERMISSION_TABLE: dict[str, tuple[bool, ...]] = {
     Perm.SETTINGS_MANAGE:      (Y,     N,          N,          N,          N),
     Perm.AUDIT_READ:           (Y,     Y,          N,          Y,          Y),
     Perm.DATA_SUBJECT:         (Y,     N,          N,          N,          N),
+    Perm.STANDARDS_MANAGE:     (Y,     N,          N,          N,          N),
+    Perm.TIER_OVERRIDE:        (Y,     Y,          N,          N,          N),
 }
 
 

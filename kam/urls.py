@@ -9,8 +9,9 @@ from accounts.api import AccountViewSet
 from accounts.audit_api import AccountHistoryViewSet
 from accounts.contacts_api import AccountTeamViewSet, ContactViewSet
 from accounts.contracts_api import ContractViewSet
+from accounts.tier_api import TierChangeViewSet
 from accounts.transactions_api import TransactionViewSet
-from kam import views
+from kam import job_views, views
 
 router = DefaultRouter()
 router.register("accounts", AccountViewSet, basename="api-account")
@@ -20,6 +21,7 @@ router.register("contacts", ContactViewSet, basename="api-contact")
 router.register("account-team", AccountTeamViewSet, basename="api-account-team")
 router.register(r"accounts/(?P<account_pk>[^/.]+)/history", AccountHistoryViewSet,
                 basename="api-account-history")
+router.register("tier-changes", TierChangeViewSet, basename="api-tier-change")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -33,9 +35,11 @@ urlpatterns = [
     path("settings/members/<int:membership_id>/", views.member_update, name="member-update"),
     path("settings/api-keys/add/", views.api_key_create, name="api-key-create"),
     path("settings/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("settings/jobs/", job_views.job_runs, name="job-runs"),
     path("accounts/", include("accounts.urls")),
     path("export/", include("accounts.urls_export")),
     path("import/", include("accounts.urls_import")),
+    path("tiering/", include("accounts.urls_tiering")),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its init script from ?script= instead of inline (CSP, no unsafe-inline).

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from tests.route_matrix_walk import ADMIN_LOGIN, IDENTITIES, LOGIN, World, content_type_id
@@ -84,6 +85,7 @@ LITERAL_PARAMS: dict[str, Callable[[World], Any]] = {
     "url": lambda w: "no-such-page/",
     "content_type_id": lambda w: content_type_id(),
     "path": lambda w: "kam/kam.css",
+    "version": lambda w: _tier_policy_version(w),
 }
 # API paths: the collection before "{id}" -> object kind.
 API_COLLECTIONS: dict[str, str] = {
@@ -125,6 +127,46 @@ def _upload_form(w: World) -> dict:
     return {"kind": "accounts", "mode": "valid_only", "file": _csv_upload("matrix.csv")}
 
 
+def _tier_policy_version(w: World) -> int:
+    """Tenant A's tiering policy version 1 (saved once per world): tenant B has none -> 404."""
+    if "tier_policy" not in w.a:
+        from accounts.tiering import default_policy, tier_policy_save
+        from kam.tenancy import tenant_context
+
+        with tenant_context(w.tenant_a):
+            base = default_policy()
+            w.a["tier_policy"] = tier_policy_save(
+                criteria=base.criteria, cutoff_strategic=base.cutoff_strategic,
+                cutoff_key=base.cutoff_key, cutoff_important=base.cutoff_important,
+                hysteresis=base.hysteresis, note="qzalpha0 policy")
+    return w.a["tier_policy"].version
+
+
+def _tier_policy_form(w: World) -> dict:
+    """The policy form with the built-in default policy, saved as the next version."""
+    from accounts.tiering import default_criteria
+
+    data = {"action": "save", "cutoff_strategic": "80", "cutoff_key": "60",
+            "cutoff_important": "40", "hysteresis": "5", "note": "matrix"}
+    for key, spec in default_criteria().items():
+        if spec["enabled"]:
+            data[f"{key}-enabled"] = "on"
+        data[f"{key}-weight"] = str(spec["weight"])
+        for grade, points in spec.get("points", {}).items():
+            data[f"credit-{grade or 'none'}"] = str(points)
+        for i, (value, points) in enumerate(spec.get("thresholds", [])):
+            data[f"{key}-t{i}-value"], data[f"{key}-t{i}-points"] = str(value), str(points)
+    return data
+
+
+def _standards_form(w: World) -> dict:
+    from accounts.standards import DEFAULT_STANDARDS
+
+    return {f"{tier}-{name}": ("on" if value is True else str(value))
+            for tier, values in DEFAULT_STANDARDS.items() for name, value in values.items()
+            if value is not False}
+
+
 # --- pages ----------------------------------------------------------------------------------------------
 #                                          owner stranger admin exec read_key other_user other_key
 
@@ -161,6 +203,8 @@ PAGES: dict[str, Page] = {
                            body=lambda w: {"name": "matrix key", "scopes": ["read"]}),
     "api-key-revoke": Page({"GET": (403, 403, 200, 403, L, 404, L),
                             "POST": (403, 403, 302, 403, L, 404, L)}),
+    # Nightly job runs: administrators only; tenant B's admin sees tenant B's runs. Read-only.
+    "job-runs": Page({"GET": (403, 403, 200, 403, L, 200, L), "POST": every(405)}),
 
     # Accounts.
     "account-list": Page({"GET": (200, 200, 200, 200, L, 200, L)}),
@@ -180,6 +224,14 @@ PAGES: dict[str, Page] = {
                                              "team_role": "technical_support"}),
     "account-team-remove": Page({"GET": (403, 403, 200, 403, L, 404, L),
                                  "POST": (403, 403, 302, 403, L, 404, L)}),
+    # Tier overrides: tier.override (administrators and executives; managers and keys never).
+    "account-tier-override": Page({"GET": (403, 403, 200, 200, L, 404, L),
+                                   "POST": (403, 403, 302, 302, L, 404, L)},
+                                  body=lambda w: {"tier": "strategic", "reason": "matrix",
+                                                  "until": str(date.today() + timedelta(days=30))}),
+    # Ending one with none set is a redirect back too (with a message).
+    "account-tier-override-end": Page({"GET": (403, 403, 200, 200, L, 404, L),
+                                       "POST": (403, 403, 302, 302, L, 404, L)}),
 
     # Contacts and contracts of A1.
     # The search form POSTs (a name searched for stays out of URLs): 303 to "?f=<token>".
@@ -222,6 +274,18 @@ PAGES: dict[str, Page] = {
                                            "mode": "valid_only"}),
     "import-progress": Page({"GET": (200, 404, 200, 403, L, 404, L)}),
     "import-report": Page({"GET": (200, 404, 200, 403, L, 404, L)}),
+
+    # Tiering policy and service standards: every member reads; standards.manage (administrators)
+    # edits. Tenant B's admin reads and edits tenant B's own; tenant A's version number is a 404.
+    "tiering-policy": Page({"GET": (200, 200, 200, 200, L, 200, L)}),
+    "tiering-policy-version": Page({"GET": (200, 200, 200, 200, L, 404, L)}),
+    "tiering-policy-edit": Page({"GET": (403, 403, 200, 403, L, 200, L),
+                                 "POST": (403, 403, 302, 403, L, 302, L)},
+                                body=_tier_policy_form),
+    "service-standards": Page({"GET": (200, 200, 200, 200, L, 200, L)}),
+    "service-standards-edit": Page({"GET": (403, 403, 200, 403, L, 200, L),
+                                    "POST": (403, 403, 302, 403, L, 302, L)},
+                                   body=_standards_form),
 
     # API plumbing that is not an operation of the schema: the router's index, the schema, the docs.
     "api-root": Page({"GET": every(200)}),
@@ -314,4 +378,7 @@ OPERATIONS: dict[str, Op] = {
                                                      "team_role": "technical_support"}),
     "account_team_retrieve":      Op((200, 404, 200, 200, 200, 404, 404)),
     "account_team_destroy":       Op((403, 404, 204, 403, 403, 404, 404)),
+
+    # Read-only, every identity lists (managers: the changes of the accounts they may see).
+    "tier_changes_list":          Op((200, 200, 200, 200, 200, 200, 200)),
 }

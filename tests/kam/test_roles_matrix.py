@@ -13,6 +13,7 @@ people's accounts: a 404, as for anything one may not see.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -110,8 +111,20 @@ PROBES: dict[str, list[Probe]] = {
         Probe("page", "GET", lambda s: reverse("contact-export", args=[s.contact.pk]), 200),
         Probe("page", "POST", lambda s: reverse("contact-erase", args=[s.contact.pk]), 302),
     ],
+    Perm.STANDARDS_MANAGE: [
+        Probe("page", "GET", lambda s: reverse("tiering-policy-edit"), 200),
+        Probe("page", "GET", lambda s: reverse("service-standards-edit"), 200),
+    ],
+    Perm.TIER_OVERRIDE: [
+        Probe("page", "GET", lambda s: reverse("account-tier-override", args=[s.own.pk]), 200),
+        Probe("page", "POST", lambda s: reverse("account-tier-override", args=[s.own.pk]), 302,
+              body=lambda s: {"tier": "strategic", "reason": "probe",
+                              "until": (datetime.date.today()
+                                        + datetime.timedelta(days=30)).isoformat()}),
+    ],
     Perm.SETTINGS_MANAGE: [
         Probe("page", "GET", lambda s: reverse("settings"), 200),
+        Probe("page", "GET", lambda s: reverse("job-runs"), 200),
         Probe("page", "POST", lambda s: reverse("api-key-create"), 200,
               body=lambda s: {"name": "probe key", "scopes": ["read"]}),
     ],
