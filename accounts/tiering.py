@@ -408,8 +408,22 @@ class RecomputeResult:
     tier_changes: int  # TierChange rows recorded
 
 
+_ROWS_LOCK = "accounts.tier_rows"
+
+
+def _lock_tier_rows(tenant_id: int) -> None:
+    """Writers of a tenant's tier rows take turns: the nightly statement and the override
+    services wait for each other (transaction-scoped). Without it the statement, whose values come
+    from its start-of-run snapshot, would write over an override committed while it waited for the
+    row — losing the override and reusing its change number. Overrides are quick; a run takes
+    seconds, during which an override waits (and so is stamped after the run's changes)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", [_ROWS_LOCK, tenant_id])
+
+
 def _recompute(*, tenant: Tenant, today: datetime.date | None, run: JobRun | None,
                account_ids: list[int] | None) -> RecomputeResult:
+    _lock_tier_rows(tenant.pk)  # before the statement takes its snapshot
     policy = tier_policy_ensure()
     if today is None:
         today = tenant_today(tenant)
@@ -583,8 +597,10 @@ def tier_breakdowns(*, account_ids: list[int], policy: TierPolicy | None = None,
                 weight = int(spec["weight"]) if spec["enabled"] else 0
                 lines.append(CriterionLine(
                     key=key, label=str(labels[key]), enabled=bool(spec["enabled"]), raw=raw,
-                    points=Decimal(points).quantize(_CENT), weight=weight,
-                    contribution=(Decimal(points) * weight / 100).quantize(_CENT)))
+                    points=Decimal(points).quantize(_CENT, rounding=ROUND_HALF_UP),
+                    weight=weight,
+                    contribution=(Decimal(points) * weight / 100).quantize(
+                        _CENT, rounding=ROUND_HALF_UP)))
             up_tier, up, down_tier, down = _distances(policy, computed, score)
             result[account_id] = Breakdown(
                 account_id=account_id, policy_version=policy.version, score=score,
@@ -618,6 +634,7 @@ def tier_override_set(*, account: Account, tier: str, reason: str, until: dateti
         errors["until"] = [_("An override can last at most three years.")]
     if errors:
         raise ValidationError(errors)
+    _lock_tier_rows(tenant.pk)  # waits for a running nightly statement (see _lock_tier_rows)
     state = AccountTier.objects.select_for_update().filter(account=account).first()
     if state is None:  # not tiered yet: score it now (same SQL) so the computed tier is shown
         tier_recompute_accounts(account_ids=[account.pk])
@@ -640,6 +657,7 @@ def tier_override_set(*, account: Account, tier: str, reason: str, until: dateti
 @transaction.atomic
 def tier_override_clear(*, account: Account, by: Membership | None) -> AccountTier | None:
     """End an override now: the account returns to its computed tier (recorded if it moves)."""
+    _lock_tier_rows(account.tenant_id)  # waits for a running nightly statement
     state = AccountTier.objects.select_for_update().filter(account=account).first()
     if state is None or not state.override_tier:
         return state

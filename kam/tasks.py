@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from zoneinfo import ZoneInfo
 
@@ -57,12 +58,26 @@ def dispatch_nightly(now: str | None = None) -> int:
                 nightly_dispatched_for__gte=local_date).update(nightly_dispatched_for=local_date)
             if updated:
                 claimed += 1
-                transaction.on_commit(lambda tid=tenant_id: run_tenant_nightly.apply_async(
-                    kwargs={"tenant_id": tid}, expires=NIGHTLY_TASK_EXPIRES))
+                transaction.on_commit(functools.partial(_enqueue_nightly, tenant_id, local_date))
     return claimed
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3)
+def _enqueue_nightly(tenant_id: int, local_date: datetime.date) -> None:
+    """Send one tenant's nightly task; if the broker cannot take it, give the claimed date back so
+    the next beat (ten minutes later) tries again, instead of losing the tenant's night."""
+    try:
+        run_tenant_nightly.apply_async(kwargs={"tenant_id": tenant_id},
+                                       expires=NIGHTLY_TASK_EXPIRES)
+    except Exception:  # the broker's errors vary by transport; logged, then retried by beat
+        log.exception("could not enqueue the nightly run of tenant %s; unclaimed", tenant_id)
+        Tenant.objects.filter(pk=tenant_id, nightly_dispatched_for=local_date).update(
+            nightly_dispatched_for=local_date - datetime.timedelta(days=1))
+
+
+# autoretry_for covers a transient error anywhere in the task — the tenant lookup, writing the
+# JobRun row, or a job (re-raised below after run_job recorded it): 60, 120, 240 s, then it fails.
+@shared_task(bind=True, acks_late=True, max_retries=3, autoretry_for=TRANSIENT_ERRORS,
+             retry_backoff=60, retry_backoff_max=3600, retry_jitter=False)
 @with_tenant
 def run_tenant_nightly(self, *, tenant_id: int, jobs: list[str] | None = None) -> dict[str, str]:
     """Every nightly job (or ``jobs``) for one tenant, in order, each recorded as a JobRun.
@@ -75,5 +90,5 @@ def run_tenant_nightly(self, *, tenant_id: int, jobs: list[str] | None = None) -
         run = run_job(job, get_current_tenant())
         outcomes[job] = run.outcome
         if run.outcome == JobOutcome.FAILED and isinstance(run.exception, TRANSIENT_ERRORS):
-            raise self.retry(exc=run.exception, countdown=60 * 2 ** self.request.retries)
+            raise run.exception
     return outcomes

@@ -333,3 +333,52 @@ def test_a_threshold_beyond_any_figure_is_rejected(tenant_a):
         with pytest.raises(ValidationError, match="at most 1,000,000,000,000"):
             save_policy(criteria=c)
         assert not TierPolicy.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_override_committed_while_the_job_waits_is_kept(tenant_a, book, exec_a):
+    """An override holds the account's row; the nightly run starts meanwhile. The run must wait
+    and then see the override — not write its start-of-run snapshot over it."""
+    from django.db import transaction
+
+    tier_recompute(tenant_id=tenant_a.pk, today=TODAY)
+    y = book["Y"]
+    in_override, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def override() -> None:
+        try:
+            with tenant_context(tenant_a), transaction.atomic():
+                tier_override_set(account=y, tier="strategic", reason="Framework deal",
+                                  until=datetime.date.today() + datetime.timedelta(days=30),
+                                  by=exec_a)
+                in_override.set()
+                release.wait(10)  # still uncommitted while the run starts
+        except BaseException as exc:  # noqa: BLE001 — reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    runs: list = []
+    first = threading.Thread(target=override)
+    first.start()
+    assert in_override.wait(10)
+    second = threading.Thread(target=lambda: (runs.append(run_job("tiering", tenant_a)),
+                                              connection.close()))
+    second.start()
+    second.join(1.0)
+    assert second.is_alive(), "the run should wait for the override's transaction"
+    release.set()
+    first.join(10)
+    second.join(20)
+    assert not errors and runs[0].outcome == JobOutcome.SUCCEEDED
+    with tenant_context(tenant_a):
+        row = AccountTier.objects.get(account=y)
+        assert (row.tier, row.computed_tier, row.override_tier) == ("strategic", "important",
+                                                                    "strategic")
+        seqs = list(TierChange.objects.filter(account=y).order_by("seq").values_list(
+            "seq", flat=True))
+        assert seqs == [1, 2] and row.change_seq == 2
+        tier_override_clear(account=y, by=exec_a)  # the next change gets number 3, no clash
+        assert TierChange.objects.filter(account=y).order_by("-seq").first().seq == 3
+    connections.close_all()

@@ -224,6 +224,48 @@ def test_a_transient_database_error_is_retried_and_recorded(tenant_a, monkeypatc
 
 
 @pytest.mark.django_db
+def test_a_transient_error_outside_the_job_body_is_retried_too(tenant_a, monkeypatch, retries):
+    """Writing the JobRun row itself can meet the database going away: retried, not acked."""
+    from kam.models import JobRun as JobRunModel
+
+    real_create = JobRunModel.objects.create
+    calls = []
+
+    def create(**kwargs):
+        calls.append(kwargs["job"])
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(JobRunModel.objects, "create", create)
+    monkeypatch.setitem(jobs._JOBS, "quiet", lambda tenant_id, run: JobResult(1, 0))
+    result = run_tenant_nightly.apply(kwargs={"tenant_id": tenant_a.pk, "jobs": ["quiet"]})
+    (retry,) = retries
+    assert isinstance(retry.exc, OperationalError) and retry.when == 60
+    assert result.successful() and runs_of(tenant_a, "quiet") == [("succeeded", "")]
+
+
+@pytest.mark.django_db
+def test_a_broker_failure_gives_the_claimed_date_back(tenant_a, monkeypatch,
+                                                      django_capture_on_commit_callbacks):
+    """The claim is committed before the task is sent; if Redis refuses it, the tenant is due
+    again at the next beat instead of losing its night."""
+    def refuse(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to redis")
+
+    monkeypatch.setattr(run_tenant_nightly, "apply_async", refuse)
+    moment = "2026-07-01T03:00:00+08:00"
+    assert dispatch(django_capture_on_commit_callbacks, moment) == 1
+    assert dispatched_for(tenant_a) == datetime.date(2026, 6, 30)  # given back
+    sent: list = []
+    monkeypatch.setattr(run_tenant_nightly, "apply_async",
+                        lambda *a, **kw: sent.append(kw["kwargs"]))
+    assert dispatch(django_capture_on_commit_callbacks, "2026-07-01T03:10:00+08:00") == 1
+    assert sent == [{"tenant_id": tenant_a.pk}]
+    assert dispatched_for(tenant_a) == datetime.date(2026, 7, 1)
+
+
+@pytest.mark.django_db
 def test_transient_retries_are_bounded(tenant_a, monkeypatch, retries):
     def down(tenant_id: int, run) -> JobResult:
         raise OperationalError("could not connect to server")
