@@ -382,3 +382,24 @@ def test_an_override_committed_while_the_job_waits_is_kept(tenant_a, book, exec_
         tier_override_clear(account=y, by=exec_a)  # the next change gets number 3, no clash
         assert TierChange.objects.filter(account=y).order_by("-seq").first().seq == 3
     connections.close_all()
+
+
+@pytest.mark.django_db
+def test_hysteresis_boundary_and_a_drop_across_two_tiers(tenant_a, book):
+    w = book["W"]
+    with tenant_context(tenant_a):
+        save_policy(cutoff_strategic=77)  # v2: strategic from 77, so its floor is 72.00
+        figures(w, revenue="1000", orders=10, growth="0.25")  # 82 → strategic
+    tier_recompute(tenant_id=tenant_a.pk, today=TODAY)
+    assert state(tenant_a, w) == ("strategic", Decimal("82.00"))
+    with tenant_context(tenant_a):
+        figures(w, revenue="1000", orders=10, growth=None)  # 72.00: exactly on the floor
+    tier_recompute(tenant_id=tenant_a.pk, today=TODAY)
+    assert state(tenant_a, w) == ("strategic", Decimal("72.00"))
+    with tenant_context(tenant_a):
+        figures(w, revenue="0", orders=10, growth=None)  # 32: below key's and important's floors
+    tier_recompute(tenant_id=tenant_a.pk, today=TODAY)
+    assert state(tenant_a, w) == ("general", Decimal("32.00"))
+    with tenant_context(tenant_a):
+        last = TierChange.objects.filter(account=w).order_by("-seq").first()
+        assert (last.from_tier, last.to_tier, last.seq) == ("strategic", "general", 2)
