@@ -230,11 +230,24 @@ def current_policy() -> TierPolicy:
     return TierPolicy.objects.order_by("-version").first() or default_policy()
 
 
+class PolicyVersionConflict(Exception):
+    """Someone saved another version after the one the change was based on."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"the current version is {current}")
+        self.current = current
+
+
 @transaction.atomic
 def tier_policy_save(*, criteria: Any, cutoff_strategic: Any, cutoff_key: Any,
                      cutoff_important: Any, hysteresis: Any, note: str = "",
-                     created_by: Membership | None = None) -> TierPolicy:
-    """Validate and save a new policy version (the current tenant's next number)."""
+                     created_by: Membership | None = None,
+                     expected_version: int | None = None) -> TierPolicy:
+    """Validate and save a new policy version (the current tenant's next number).
+
+    ``expected_version``: the version the change was based on (0: none saved); if another was
+    saved meanwhile, ``PolicyVersionConflict`` — checked under the numbering lock, so two saves
+    at once cannot both pass."""
     clean = policy_validate(criteria=criteria, cutoff_strategic=cutoff_strategic,
                             cutoff_key=cutoff_key, cutoff_important=cutoff_important,
                             hysteresis=hysteresis)
@@ -242,6 +255,8 @@ def tier_policy_save(*, criteria: Any, cutoff_strategic: Any, cutoff_key: Any,
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('accounts.tier_policy'), "
                        "kam_current_tenant()::int)")
     last = TierPolicy.objects.order_by("-version").values_list("version", flat=True).first()
+    if expected_version is not None and (last or 0) != expected_version:
+        raise PolicyVersionConflict(last or 0)
     return TierPolicy.objects.create(
         version=(last or 0) + 1, criteria=_jsonable(clean["criteria"]),
         cutoff_strategic=clean["cutoff_strategic"], cutoff_key=clean["cutoff_key"],

@@ -2,11 +2,14 @@
 
 Every member reads the policy, its versions and the standards; administrators (standards.manage)
 edit them. The policy form previews a draft with ``accounts.tiering.tier_preview`` (the nightly
-job's SQL, nothing written) and saves it as the next version with ``tier_policy_save``.
+job's SQL, nothing written) and saves it as the next version with ``tier_policy_save`` — only the
+values that were previewed (a signed digest of them travels with the preview) and only if nobody
+saved another version since the form was opened (its ``base_version``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -17,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -28,6 +32,7 @@ from accounts.tiering import (
     MAX_THRESHOLDS,
     NUMERIC_CRITERIA,
     PREVIEW_MOVER_LIMIT,
+    PolicyVersionConflict,
     Preview,
     current_policy,
     default_policy,
@@ -297,41 +302,121 @@ def _preview_context(preview: Preview) -> dict[str, Any]:
             "more_movers": max(0, preview.mover_count - len(preview.movers))}
 
 
+PREVIEW_SALT = "accounts.tiering_views.policy_preview"
+
+
+def _canonical(value: Any) -> str:
+    """JSON for the numbers of a normalised policy: 80, 80.0 and 80.00 are the same value."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    raise TypeError(f"not serialisable: {type(value).__name__}")
+
+
+def policy_digest(clean: dict[str, Any], *, base_version: int, tenant_id: int) -> str:
+    """The signature of a preview: an HMAC (keyed with SECRET_KEY) of the normalised policy
+    (``policy_validate``'s result), the version the form started from and the tenant. The preview
+    page carries it; a save is accepted only with the digest of exactly the submitted values."""
+    payload = json.dumps({"policy": clean, "base_version": base_version, "tenant": tenant_id},
+                         sort_keys=True, separators=(",", ":"), default=_canonical)
+    return salted_hmac(PREVIEW_SALT, payload, algorithm="sha256").hexdigest()
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if 0 <= number < 2**31 else None
+
+
+def _save_if_current(form: PolicyForm, *, base_version: int, request: HttpRequest
+                     ) -> TierPolicy | None:
+    """Save the form's policy as the next version if the tenant's newest version is still
+    ``base_version`` (checked under the lock ``tier_policy_save`` numbers versions with, so two
+    admins saving at once cannot both pass); ``None`` when someone saved in between."""
+    try:
+        return tier_policy_save(**form.policy_values(), note=form.cleaned_data["note"],
+                                created_by=request.membership, expected_version=base_version)
+    except PolicyVersionConflict:
+        return None
+
+
+def _stale_notice(version: int) -> str:
+    return _("Someone saved version %(version)d while you were editing. Review the preview "
+             "against it, then save.") % {"version": version}
+
+
+def _preview_page(request: HttpRequest, form: PolicyForm, current: TierPolicy, *,
+                  notice: str = "", stale: bool = False) -> HttpResponse:
+    """The form with the preview of its (valid) values against the current state, the digest
+    that lets exactly these values be saved, and the version they are now based on."""
+    clean = form.clean_policy
+    assert clean is not None
+    draft = TierPolicy(version=current.version + 1, criteria=clean["criteria"],
+                       cutoff_strategic=clean["cutoff_strategic"], cutoff_key=clean["cutoff_key"],
+                       cutoff_important=clean["cutoff_important"],
+                       hysteresis=clean["hysteresis"])
+    preview = tier_preview(policy=draft, limit=PREVIEW_LIMIT)
+    return render(request, "accounts/tiering/policy_edit.html", {
+        "form": form, "current": current, "next_version": current.version + 1,
+        "base_version": current.version,
+        "preview_digest": policy_digest(clean, base_version=current.version,
+                                        tenant_id=request.tenant.pk),
+        "notice": notice, "stale_version": current.version if stale else None,
+        **_preview_context(preview)})
+
+
 @tenant_page(Perm.STANDARDS_MANAGE)
 def policy_edit_page(request: HttpRequest) -> HttpResponse:
+    """GET: the form (Preview only). POST ``action=preview``: the preview, with a Save button and
+    the hidden ``preview_digest`` and ``base_version``. POST ``action=save``: saved (redirect) only
+    if the form's version is still the newest and the digest is that of exactly the submitted
+    values; otherwise nothing is saved and the page shows a fresh preview of the submitted values
+    with the reason (200: the values are valid, the admin only has to look again). Invalid values
+    are a 400 with the reasons, for both actions."""
     current = current_policy()
-    next_version = current.version + 1
-    context: dict[str, Any] = {"current": current, "next_version": next_version}
+    context: dict[str, Any] = {"current": current, "next_version": current.version + 1,
+                               "base_version": current.version}
     if request.method != "POST":
         form = PolicyForm(policy=current)
         return render(request, "accounts/tiering/policy_edit.html", {"form": form, **context})
     form = PolicyForm(request.POST, policy=current)
     action = request.POST.get("action", "preview")
+    base_version = _int_or_none(request.POST.get("base_version"))
     if not form.is_valid() or form.clean_policy is None:
+        if base_version is not None and base_version <= current.version:
+            context["base_version"] = base_version  # still warn of others' saves at the preview
         return render(request, "accounts/tiering/policy_edit.html", {"form": form, **context},
                       status=400)
-    if action == "save":
-        try:
-            saved = tier_policy_save(**form.policy_values(), note=form.cleaned_data["note"],
-                                     created_by=request.membership)
-        except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
-            return render(request, "accounts/tiering/policy_edit.html",
-                          {"form": form, **context}, status=400)
-        messages.success(request, _(
-            "Version %(version)d of the tiering policy was saved. The new tiers apply from the "
-            "next nightly run; to apply them now, run %(command)s.") % {
-                "version": saved.version, "command": RUN_NOW_COMMAND})
-        return redirect("tiering-policy")
-    clean = form.clean_policy
-    draft = TierPolicy(version=next_version, criteria=clean["criteria"],
-                       cutoff_strategic=clean["cutoff_strategic"], cutoff_key=clean["cutoff_key"],
-                       cutoff_important=clean["cutoff_important"],
-                       hysteresis=clean["hysteresis"])
-    preview = tier_preview(policy=draft, limit=PREVIEW_LIMIT)
-    return render(request, "accounts/tiering/policy_edit.html",
-                  {"form": form, **context, **_preview_context(preview)})
+    stale = base_version is not None and base_version < current.version
+    if action != "save":
+        return _preview_page(request, form, current,
+                             notice=_stale_notice(current.version) if stale else "", stale=stale)
+    if stale:
+        return _preview_page(request, form, current, notice=_stale_notice(current.version),
+                             stale=True)
+    expected = policy_digest(form.clean_policy, base_version=current.version,
+                             tenant_id=request.tenant.pk)
+    if base_version != current.version or not constant_time_compare(
+            request.POST.get("preview_digest", ""), expected):
+        return _preview_page(request, form, current, notice=_(
+            "These values have changed since the preview: check the preview below, then save."))
+    try:
+        saved = _save_if_current(form, base_version=current.version, request=request)
+    except ValidationError as exc:  # policy_validate passed in clean(): not expected
+        for message in exc.messages:
+            form.add_error(None, message)
+        return render(request, "accounts/tiering/policy_edit.html", {"form": form, **context},
+                      status=400)
+    if saved is None:  # someone saved between our read and the lock
+        current = current_policy()
+        return _preview_page(request, form, current, notice=_stale_notice(current.version),
+                             stale=True)
+    messages.success(request, _(
+        "Version %(version)d of the tiering policy was saved. The new tiers apply from the "
+        "next nightly run; to apply them now, run %(command)s.") % {
+            "version": saved.version, "command": RUN_NOW_COMMAND})
+    return redirect("tiering-policy")
 
 
 # --- service standards --------------------------------------------------------------------------

@@ -143,11 +143,22 @@ def _tier_policy_version(w: World) -> int:
 
 
 def _tier_policy_form(w: World) -> dict:
-    """The policy form with the built-in default policy, saved as the next version."""
-    from accounts.tiering import default_criteria
+    """The policy form with the built-in default policy, saved as the next version: with the
+    base version and the preview digest tenant A's preview page would carry (a digest is bound to
+    its tenant, so for tenant B's admin the save is refused and the page previews again: 200)."""
+    from accounts.models import TierPolicy
+    from accounts.tiering import default_criteria, policy_validate
+    from accounts.tiering_views import policy_digest
+    from kam.tenancy import tenant_context
 
     data = {"action": "save", "cutoff_strategic": "80", "cutoff_key": "60",
             "cutoff_important": "40", "hysteresis": "5", "note": "matrix"}
+    with tenant_context(w.tenant_a):
+        base = TierPolicy.objects.order_by("-version").values_list("version", flat=True).first()
+    clean = policy_validate(criteria=default_criteria(), cutoff_strategic="80", cutoff_key="60",
+                            cutoff_important="40", hysteresis="5")
+    data["base_version"] = str(base or 0)
+    data["preview_digest"] = policy_digest(clean, base_version=base or 0, tenant_id=w.tenant_a.pk)
     for key, spec in default_criteria().items():
         if spec["enabled"]:
             data[f"{key}-enabled"] = "on"
@@ -280,7 +291,7 @@ PAGES: dict[str, Page] = {
     "tiering-policy": Page({"GET": (200, 200, 200, 200, L, 200, L)}),
     "tiering-policy-version": Page({"GET": (200, 200, 200, 200, L, 404, L)}),
     "tiering-policy-edit": Page({"GET": (403, 403, 200, 403, L, 200, L),
-                                 "POST": (403, 403, 302, 403, L, 302, L)},
+                                 "POST": (403, 403, 302, 403, L, 200, L)},
                                 body=_tier_policy_form),
     "service-standards": Page({"GET": (200, 200, 200, 200, L, 200, L)}),
     "service-standards-edit": Page({"GET": (403, 403, 200, 403, L, 200, L),

@@ -1,10 +1,13 @@
 """Pages of the tiering policy (分级标准) and the service standards (服务标准): roles, outsiders, the
-what-if preview (matrix counts computed by hand, nothing written), saving a version, invalid
-policies, the standards' defaults / save / invalid save, query counts, Chinese, strict CSP."""
+what-if preview (matrix counts computed by hand, nothing written), saving a version (only the
+previewed values, only on top of the version the form started from), invalid policies, the
+standards' defaults / save / invalid save, query counts, Chinese, strict CSP."""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import re
 from decimal import Decimal
 
@@ -14,6 +17,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 
 from accounts import tiering_views
 from accounts.models import Account, AccountFigures, AccountTier, TierChange, TierPolicy
@@ -24,10 +28,15 @@ from accounts.standards import (
     service_standards_save,
 )
 from accounts.tier_models import ServiceStandard
-from accounts.tiering import default_criteria, tier_policy_save, tier_recompute
+from accounts.tiering import (
+    default_criteria,
+    policy_validate,
+    tier_policy_save,
+    tier_recompute,
+)
 from kam.jobs import run_job
 from kam.tenancy import tenant_context
-from tests.conftest import login
+from tests.conftest import login, make_member
 from tests.factories import make_account
 from tests.kam.test_security import assert_csp_clean_page
 
@@ -124,6 +133,23 @@ def versions(tenant) -> list[int]:
         return list(TierPolicy.objects.order_by("version").values_list("version", flat=True))
 
 
+def hidden(html: str, name: str) -> str | None:
+    found = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)">', html)
+    return found.group(1) if found else None
+
+
+def previewed(web: Client, data: dict) -> dict:
+    """Preview ``data`` the way the page does, and return the body of its Save button: the same
+    values with the preview's ``base_version`` and ``preview_digest``."""
+    response = web.post(EDIT, {**data, "action": "preview"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "kam-tiering-matrix" in html and 'name="action" value="save"' in html
+    digest, base = hidden(html, "preview_digest"), hidden(html, "base_version")
+    assert digest and base is not None
+    return {**data, "action": "save", "base_version": base, "preview_digest": digest}
+
+
 def cell(html: str, from_tier: str, to_tier: str) -> int:
     found = re.search(rf'data-cell="{from_tier}:{to_tier}">(\d+)<', html)
     assert found, (from_tier, to_tier)
@@ -173,7 +199,12 @@ def test_admin_gets_the_edit_pages_prefilled(web, admin_a, book):
     assert 'name="revenue-t1-value"' in body and 'value="1000"' in body
     assert 'name="revenue-t5-value"' in body  # six rows
     assert 'name="credit-none"' in body
-    assert "Save as version 2" in body
+    # No Save button before a preview; the form remembers the version it starts from.
+    assert "Save as version 2" not in body and 'value="save"' not in body
+    assert "The Save button appears with the preview." in body
+    assert hidden(body, "base_version") == "1" and hidden(body, "preview_digest") is None
+    preview = web.post(EDIT, form_data()).content.decode()
+    assert "Save as version 2" in preview and hidden(preview, "base_version") == "1"
     assert web.get(STANDARDS_EDIT).status_code == 200
 
 
@@ -218,7 +249,8 @@ def test_outsider_posts_change_nothing_of_tenant_a(web, admin_a, admin_b, book):
                                        cutoff_important="10"))
     assert preview.status_code == 200
     assert "X Corp" not in preview.content.decode()  # B's preview covers B's accounts only
-    assert web.post(EDIT, form_data(action="save")).status_code == 302
+    assert hidden(preview.content.decode(), "base_version") == "0"  # B has no version yet
+    assert web.post(EDIT, previewed(web, form_data())).status_code == 302
     values = {f"{t}-{f}": v for t, d in DEFAULT_STANDARDS.items() for f, v in d.items()}
     assert web.post(STANDARDS_EDIT, values).status_code == 302
     assert versions(tenant_a) == before_versions
@@ -383,9 +415,11 @@ def test_save_creates_the_next_version_and_the_next_run_uses_it(web, admin_a, bo
     tenant = admin_a.tenant
     before_tiers = tier_rows(tenant)
     login(web, admin_a)
-    response = web.post(EDIT, form_data(action="save", cutoff_strategic="70", cutoff_key="45",
-                                        cutoff_important="10", hysteresis="2.5",
-                                        note="lower the bar"))
+    body = previewed(web, form_data(cutoff_strategic="70", cutoff_key="45",
+                                    cutoff_important="10", hysteresis="2.5",
+                                    note="lower the bar"))
+    assert versions(tenant) == [1]  # previewing saved nothing
+    response = web.post(EDIT, body)
     assert response.status_code == 302 and response["Location"] == POLICY
     assert versions(tenant) == [1, 2]
     assert tier_rows(tenant) == before_tiers  # the tiers change at the next run, not now
@@ -407,6 +441,188 @@ def test_save_creates_the_next_version_and_the_next_run_uses_it(web, admin_a, bo
     assert states == {"X Corp": ("strategic", v2.pk), "W Corp": ("strategic", v2.pk),
                       "Y Corp": ("key", v2.pk), "Z Corp": ("general", v2.pk),
                       "V Corp": ("important", v2.pk)}
+
+
+CHANGED = "These values have changed since the preview: check the preview below, then save."
+
+
+def assert_shown_again(response, tenant, before_versions: list[int]) -> str:
+    """Nothing saved; the page is a fresh preview with a Save button and a new digest."""
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert versions(tenant) == before_versions
+    assert "kam-tiering-matrix" in html and 'name="action" value="save"' in html
+    assert hidden(html, "preview_digest")
+    return html
+
+
+@pytest.mark.django_db
+def test_save_without_a_preview_saves_nothing_and_shows_the_preview(web, admin_a, book):
+    tenant = admin_a.tenant
+    before_tiers = tier_rows(tenant)
+    login(web, admin_a)
+    data = form_data(cutoff_strategic="70", cutoff_key="45", cutoff_important="10")
+    for body in ({**data, "action": "save"},  # the old form: no digest, no base version
+                 {**data, "action": "save", "base_version": "1"},
+                 {**data, "action": "save", "base_version": "1", "preview_digest": ""}):
+        html = assert_shown_again(web.post(EDIT, body), tenant, [1])
+        assert CHANGED in html
+        assert cell(html, "key", "strategic") == 1  # the preview of the submitted values
+        assert 'name="cutoff_key" value="45"' in html
+        assert hidden(html, "base_version") == "1"
+    assert tier_rows(tenant) == before_tiers
+    # The page's own Save button now saves exactly these values.
+    html = web.post(EDIT, {**data, "action": "save"}).content.decode()
+    response = web.post(EDIT, {**data, "action": "save", "base_version": "1",
+                               "preview_digest": hidden(html, "preview_digest")})
+    assert response.status_code == 302 and versions(tenant) == [1, 2]
+    with tenant_context(tenant):
+        assert TierPolicy.objects.get(version=2).cutoff_key == Decimal(45)
+
+
+@pytest.mark.django_db
+def test_values_changed_after_the_preview_are_not_saved(web, admin_a, book):
+    tenant = admin_a.tenant
+    login(web, admin_a)
+    body = previewed(web, form_data(cutoff_strategic="70", cutoff_key="45",
+                                    cutoff_important="10"))
+    changes = {"a cut-off": {"cutoff_important": "30"},
+               "a threshold": {"revenue-t1-value": "900"},
+               "a weight (and another, still 100)": {"revenue-weight": "30",
+                                                     "growth-weight": "20"},
+               "a criterion switched off": {"credit-enabled": "", "revenue-weight": "50"},
+               "the margin": {"hysteresis": "4"},
+               "a new threshold row": {"strategic-t2-value": "6", "strategic-t2-points": "100"}}
+    for what, change in changes.items():
+        changed = {k: v for k, v in {**body, **change}.items() if v != ""}
+        html = assert_shown_again(web.post(EDIT, changed), tenant, [1])
+        assert CHANGED in html, what
+        assert hidden(html, "preview_digest") != body["preview_digest"], what
+    # Cut-off 30 instead of 10: V (30 points, not tiered) still becomes important, Y (50) key.
+    html = web.post(EDIT, {**body, "cutoff_important": "30"}).content.decode()
+    assert 'name="cutoff_important" value="30"' in html
+    assert cell(html, "none", "important") == 1 and cell(html, "important", "key") == 1
+    # The same numbers written differently, or another note (not part of the policy), are the
+    # values that were previewed: saved.
+    same = {**body, "cutoff_strategic": "70.00", "hysteresis": "5.0", "note": "typed later"}
+    response = web.post(EDIT, same)
+    assert response.status_code == 302 and versions(tenant) == [1, 2]
+    with tenant_context(tenant):
+        v2 = TierPolicy.objects.get(version=2)
+    assert (v2.cutoff_strategic, v2.cutoff_important, v2.note) == (Decimal(70), Decimal(10),
+                                                                  "typed later")
+
+
+@pytest.mark.django_db
+def test_a_version_saved_meanwhile_is_not_overwritten(web, admin_a, tenant_a, book):
+    other = make_member(tenant_a, "admin2_a", "admin")
+    tenant = admin_a.tenant
+    login(web, admin_a)
+    mine = previewed(web, form_data(cutoff_strategic="70", cutoff_key="45",
+                                    cutoff_important="10"))
+    assert mine["base_version"] == "1"
+    # Meanwhile the other administrator previews and saves version 2.
+    theirs = Client(HTTP_ACCEPT_LANGUAGE="en")
+    login(theirs, other)
+    assert theirs.post(EDIT, previewed(theirs, form_data(cutoff_strategic="90"))).status_code == 302
+    assert versions(tenant) == [1, 2]
+    # My save (from version 1, with a good digest) does not land on top of theirs.
+    html = assert_shown_again(web.post(EDIT, mine), tenant, [1, 2])
+    assert ("Someone saved version 2 while you were editing. Review the preview against it, "
+            "then save.") in html
+    assert version_url(2) in html  # a link to what they saved
+    assert CHANGED not in html
+    assert 'name="cutoff_key" value="45"' in html and 'name="cutoff_strategic" value="70"' in html
+    assert hidden(html, "base_version") == "2" and "Save as version 3" in html
+    # The old digest is no good with the new base either.
+    html = assert_shown_again(web.post(EDIT, {**mine, "base_version": "2"}), tenant, [1, 2])
+    assert CHANGED in html
+    # A preview from the old version warns too; an invalid post keeps the old base version.
+    bad = web.post(EDIT, {**mine, "action": "preview", "cutoff_key": "x"})
+    assert bad.status_code == 400 and hidden(bad.content.decode(), "base_version") == "1"
+    preview = web.post(EDIT, {**mine, "action": "preview"}).content.decode()
+    assert "Someone saved version 2" in preview and hidden(preview, "base_version") == "2"
+    # Saving from the fresh preview: version 3, with my values.
+    response = web.post(EDIT, {**mine, "base_version": "2",
+                               "preview_digest": hidden(html, "preview_digest")})
+    assert response.status_code == 302 and versions(tenant) == [1, 2, 3]
+    with tenant_context(tenant):
+        v2, v3 = TierPolicy.objects.get(version=2), TierPolicy.objects.get(version=3)
+    assert v2.cutoff_strategic == Decimal(90) and v2.created_by == other
+    assert (v3.cutoff_strategic, v3.cutoff_key) == (Decimal(70), Decimal(45))
+
+
+@pytest.mark.django_db
+def test_a_save_racing_the_check_is_caught_under_the_lock(web, admin_a, tenant_a, book,
+                                                          monkeypatch):
+    """Another version saved after the page read the current version but before the save: the
+    check under the versions' lock refuses it too."""
+    login(web, admin_a)
+    mine = previewed(web, form_data(cutoff_key="45"))
+    with tenant_context(tenant_a):
+        stale = TierPolicy.objects.get(version=1)
+        tier_policy_save(criteria=policy_criteria(), cutoff_strategic=90, cutoff_key=60,
+                         cutoff_important=40, hysteresis=5)
+    real = tiering_views.current_policy
+    calls = []
+
+    def first_stale() -> TierPolicy:
+        calls.append(1)
+        return stale if len(calls) == 1 else real()
+
+    monkeypatch.setattr(tiering_views, "current_policy", first_stale)
+    html = assert_shown_again(web.post(EDIT, mine), tenant_a, [1, 2])
+    assert "Someone saved version 2" in html and hidden(html, "base_version") == "2"
+
+
+@pytest.mark.django_db
+def test_a_forged_digest_saves_nothing(web, admin_a, admin_b, tenant_b, book, settings):
+    tenant = admin_a.tenant
+    login(web, admin_a)
+    data = form_data(cutoff_strategic="70", cutoff_key="45", cutoff_important="10")
+    body = previewed(web, data)
+    clean = policy_validate(criteria=policy_criteria(), cutoff_strategic="70", cutoff_key="45",
+                            cutoff_important="10", hysteresis="5")
+    payload = json.dumps({"policy": clean, "base_version": 1, "tenant": tenant.pk},
+                         sort_keys=True, separators=(",", ":"), default=tiering_views._canonical)
+    # The page's digest is the helper's (so the forgeries below differ only in what they forge).
+    assert body["preview_digest"] == tiering_views.policy_digest(clean, base_version=1,
+                                                                 tenant_id=tenant.pk)
+    forged = {
+        "zeros": "0" * 64,
+        "plain sha256 of the values": hashlib.sha256(payload.encode()).hexdigest(),
+        "HMAC with another key": salted_hmac(tiering_views.PREVIEW_SALT, payload,
+                                             secret="not-the-secret-key",
+                                             algorithm="sha256").hexdigest(),
+        "another tenant's digest": tiering_views.policy_digest(clean, base_version=1,
+                                                               tenant_id=tenant_b.pk),
+        "another base version's": tiering_views.policy_digest(clean, base_version=0,
+                                                              tenant_id=tenant.pk),
+        "truncated": body["preview_digest"][:-1],
+        "garbage": "'; DROP TABLE x; --\x00",
+    }
+    for what, digest in forged.items():
+        html = assert_shown_again(web.post(EDIT, {**body, "preview_digest": digest}), tenant, [1])
+        assert CHANGED in html, what
+    # Tenant B's admin previewing the same values gets a digest that is no good in tenant A
+    # (and, posted in B with A's base version, saves nothing in B either).
+    b_web = Client(HTTP_ACCEPT_LANGUAGE="en")
+    login(b_web, admin_b)
+    b_body = previewed(b_web, data)
+    html = assert_shown_again(web.post(EDIT, {**body, "preview_digest": b_body["preview_digest"]}),
+                              tenant, [1])
+    assert CHANGED in html
+    assert versions(tenant_b) == []
+    # A base version from the future, with the digest made for it, is refused too.
+    future = tiering_views.policy_digest(clean, base_version=7, tenant_id=tenant.pk)
+    html = assert_shown_again(web.post(EDIT, {**body, "base_version": "7",
+                                              "preview_digest": future}), tenant, [1])
+    assert CHANGED in html and hidden(html, "base_version") == "1"
+    for junk in ("abc", "-1", "99999999999999999999", ""):
+        html = assert_shown_again(web.post(EDIT, {**body, "base_version": junk}), tenant, [1])
+        assert CHANGED in html, junk
+    # The genuine body still saves.
+    assert web.post(EDIT, body).status_code == 302 and versions(tenant) == [1, 2]
 
 
 def _with(criteria_change=None, **fields) -> dict:
@@ -622,3 +838,6 @@ def test_pages_have_no_inline_code(web, admin_a, book):
     preview = web.post(EDIT, form_data(cutoff_strategic="70", cutoff_key="45",
                                        cutoff_important="10"))
     assert_csp_clean_page(preview, "preview")
+    notice = web.post(EDIT, {**form_data(action="save"), "base_version": "0"})
+    assert "Someone saved version 1" in notice.content.decode()
+    assert_csp_clean_page(notice, "a save refused: the fresh preview with its notice")
