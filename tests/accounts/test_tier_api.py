@@ -14,9 +14,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Account, AccountFigures, AccountTier, TierChange
+from accounts.models import Account, AccountTier, TierChange
 from accounts.tiering import (
-    default_criteria,
     tier_override_clear,
     tier_override_set,
     tier_policy_save,
@@ -24,6 +23,7 @@ from accounts.tiering import (
 )
 from kam.models import Tenant
 from kam.tenancy import tenant_context
+from tests.accounts.tiering_book import figures, policy_criteria
 from tests.api_helpers import assert_validation_error, ids_of
 from tests.conftest import bearer, key_for, login
 from tests.factories import make_account
@@ -39,26 +39,8 @@ RUN_AT = datetime.datetime(2026, 6, 1, 2, 0, tzinfo=SHANGHAI)
 OVERRIDE_AT = datetime.datetime(2026, 6, 10, 10, 0, tzinfo=SHANGHAI)
 
 
-def policy_criteria() -> dict:
-    """40 + 20 + 10 + 20 + 10 = 100; share is switched off although it carries a weight, margin is
-    off with weight 0 (as in test_tiering)."""
-    c = default_criteria()
-    c["revenue"] = {"enabled": True, "weight": 40, "thresholds": [[100, 50], [1000, 100]]}
-    c["share"] = {"enabled": False, "weight": 30, "thresholds": [[0, 100]]}
-    c["frequency"] = {"enabled": True, "weight": 20, "thresholds": [[5, 50], [10, 100]]}
-    c["margin"] = {"enabled": False, "weight": 0, "thresholds": [[0, 100]]}
-    c["growth"] = {"enabled": True, "weight": 10, "thresholds": [[0, 50], [20, 100]]}
-    c["strategic"] = {"enabled": True, "weight": 20, "thresholds": [[3, 50], [5, 100]]}
-    c["credit"] = {"enabled": True, "weight": 10,
-                   "points": {"A": 100, "B": 50, "C": 20, "D": 0, "": 40}}
-    return c
 
 
-def figures(account: Account, *, revenue="0", orders=0, growth=None, share="0", margin="0"):
-    AccountFigures.objects.update_or_create(account=account, defaults={
-        "revenue_12m": Decimal(revenue), "order_count_12m": orders,
-        "revenue_growth": None if growth is None else Decimal(growth),
-        "revenue_share": Decimal(share), "margin_12m": Decimal(margin)})
 
 
 @pytest.fixture

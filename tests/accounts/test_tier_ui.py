@@ -21,7 +21,7 @@ from accounts.tiering import tier_override_set, tier_recompute
 from kam.jobs import run_job
 from kam.roles import Actor
 from kam.tenancy import tenant_context
-from tests.accounts.test_tiering import figures, save_policy
+from tests.accounts.tiering_book import figures, save_policy
 from tests.conftest import bearer, key_for, login
 from tests.factories import make_account
 

@@ -12,51 +12,21 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.utils import translation
 
-from accounts.models import Account, AccountFigures, AccountTier, TierChange, TierPolicy
+from accounts.models import AccountTier, TierChange, TierPolicy
 from accounts.tiering import (
-    default_criteria,
     tier_breakdowns,
     tier_override_clear,
     tier_override_set,
-    tier_policy_save,
     tier_preview,
     tier_recompute,
 )
 from kam.jobs import run_job
 from kam.models import JobOutcome, JobRun
 from kam.tenancy import tenant_context
+from tests.accounts.tiering_book import figures, policy_criteria, save_policy
 from tests.factories import make_account
 
 TODAY = datetime.date(2026, 6, 30)
-
-
-def policy_criteria() -> dict:
-    """Five criteria in use (40 + 20 + 10 + 20 + 10 = 100); share is switched off although it
-    carries a weight, margin is off with weight 0."""
-    c = default_criteria()
-    c["revenue"] = {"enabled": True, "weight": 40, "thresholds": [[100, 50], [1000, 100]]}
-    c["share"] = {"enabled": False, "weight": 30, "thresholds": [[0, 100]]}
-    c["frequency"] = {"enabled": True, "weight": 20, "thresholds": [[5, 50], [10, 100]]}
-    c["margin"] = {"enabled": False, "weight": 0, "thresholds": [[0, 100]]}
-    c["growth"] = {"enabled": True, "weight": 10, "thresholds": [[0, 50], [20, 100]]}
-    c["strategic"] = {"enabled": True, "weight": 20, "thresholds": [[3, 50], [5, 100]]}
-    c["credit"] = {"enabled": True, "weight": 10,
-                   "points": {"A": 100, "B": 50, "C": 20, "D": 0, "": 40}}
-    return c
-
-
-def save_policy(**overrides) -> TierPolicy:
-    values = {"criteria": policy_criteria(), "cutoff_strategic": 80, "cutoff_key": 60,
-              "cutoff_important": 40, "hysteresis": 5}
-    values.update(overrides)
-    return tier_policy_save(**values)
-
-
-def figures(account: Account, *, revenue="0", orders=0, growth=None, share="0", margin="0"):
-    AccountFigures.objects.update_or_create(account=account, defaults={
-        "revenue_12m": Decimal(revenue), "order_count_12m": orders,
-        "revenue_growth": None if growth is None else Decimal(growth),
-        "revenue_share": Decimal(share), "margin_12m": Decimal(margin)})
 
 
 @pytest.fixture

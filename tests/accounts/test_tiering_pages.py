@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
 from accounts import tiering_views
-from accounts.models import Account, AccountFigures, AccountTier, TierChange, TierPolicy
+from accounts.models import AccountTier, TierChange, TierPolicy
 from accounts.standards import (
     DEFAULT_STANDARDS,
     STANDARD_FIELDS,
@@ -29,13 +29,13 @@ from accounts.standards import (
 )
 from accounts.tier_models import ServiceStandard
 from accounts.tiering import (
-    default_criteria,
     policy_validate,
     tier_policy_save,
     tier_recompute,
 )
 from kam.jobs import run_job
 from kam.tenancy import tenant_context
+from tests.accounts.tiering_book import figures, policy_criteria
 from tests.conftest import login, make_member
 from tests.factories import make_account
 from tests.kam.test_security import assert_csp_clean_page
@@ -60,25 +60,8 @@ def web() -> Client:
 # --- the fixture: the engine tests' policy and accounts (tests/accounts/test_tiering.py) ------------
 
 
-def policy_criteria() -> dict:
-    """Five criteria in use (40 + 20 + 10 + 20 + 10 = 100); share and margin are off."""
-    c = default_criteria()
-    c["revenue"] = {"enabled": True, "weight": 40, "thresholds": [[100, 50], [1000, 100]]}
-    c["share"] = {"enabled": False, "weight": 30, "thresholds": [[0, 100]]}
-    c["frequency"] = {"enabled": True, "weight": 20, "thresholds": [[5, 50], [10, 100]]}
-    c["margin"] = {"enabled": False, "weight": 0, "thresholds": [[0, 100]]}
-    c["growth"] = {"enabled": True, "weight": 10, "thresholds": [[0, 50], [20, 100]]}
-    c["strategic"] = {"enabled": True, "weight": 20, "thresholds": [[3, 50], [5, 100]]}
-    c["credit"] = {"enabled": True, "weight": 10,
-                   "points": {"A": 100, "B": 50, "C": 20, "D": 0, "": 40}}
-    return c
 
 
-def figures(account: Account, *, revenue="0", orders=0, growth=None, share="0") -> None:
-    AccountFigures.objects.update_or_create(account=account, defaults={
-        "revenue_12m": Decimal(revenue), "order_count_12m": orders,
-        "revenue_growth": None if growth is None else Decimal(growth),
-        "revenue_share": Decimal(share), "margin_12m": Decimal(0)})
 
 
 @pytest.fixture
