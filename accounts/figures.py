@@ -39,7 +39,9 @@ agg AS (
      WHERE t.tenant_id = %(tenant)s AND t.date <= b.today {agg_filter}
      GROUP BY t.account_id
 ),
-total AS (
+-- MATERIALIZED: under RLS the planner expects about one account per tenant and would put this
+-- sum inside a nested loop, recomputing the tenant's total for every account (seconds per tenant).
+total AS MATERIALIZED (
     SELECT COALESCE(SUM(t.amount), 0) AS revenue_12m
       FROM accounts_transaction t CROSS JOIN bounds b
      WHERE t.tenant_id = %(tenant)s AND t.date > b.start12 AND t.date <= b.today

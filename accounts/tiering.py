@@ -302,12 +302,12 @@ WITH raw AS (
       LEFT JOIN accounts_accounttier t ON t.account_id = a.id
      WHERE a.tenant_id = %(tenant)s {account_filter}
 ),
-pts AS (
+pts AS MATERIALIZED (
     SELECT raw.*,
            {pts}
       FROM raw
 ),
-scored AS (
+scored AS MATERIALIZED (
     SELECT pts.*, ROUND(({total}) / 100, 2) AS score,
            CASE prev_computed WHEN 'strategic' THEN 4 WHEN 'key' THEN 3
                 WHEN 'important' THEN 2 WHEN 'general' THEN 1 ELSE 0 END AS prev_rank,
@@ -388,6 +388,10 @@ _RECOMPUTE_SQL = """
            CASE WHEN override_expired THEN NULL ELSE override_at END,
            COALESCE(prev_seq, 0) + CASE WHEN new_tier IS DISTINCT FROM prev_tier THEN 1 ELSE 0 END
       FROM decided
+     WHERE prev_tier IS NULL  -- only rows that change reach the upsert (no conflict probe else)
+        OR (new_tier, new_computed, score, %(policy)s::bigint,
+            CASE WHEN override_expired THEN '' ELSE override_tier END)
+           IS DISTINCT FROM (prev_tier, prev_computed, prev_score, prev_policy, override_tier)
     ON CONFLICT (account_id) DO UPDATE SET
         tier = EXCLUDED.tier, computed_tier = EXCLUDED.computed_tier, score = EXCLUDED.score,
         policy_id = EXCLUDED.policy_id, computed_at = EXCLUDED.computed_at,
@@ -404,11 +408,15 @@ history AS (
     INSERT INTO accounts_tierchange
         (tenant_id, account_id, seq, from_tier, to_tier, score, policy_id, source, reason,
          changed_at, job_run_id)
-    SELECT d.tenant_id, d.account_id, up.change_seq, COALESCE(d.prev_tier, ''), d.new_tier,
-           d.score, %(policy)s,
+    -- From `decided` alone: a row whose tier changes is always written by `up` (its WHERE
+    -- compares the tier), and joining `up` made PostgreSQL pick a nested loop under RLS (it
+    -- underestimates the rows of one tenant). If another writer got there first, the
+    -- (tenant, account, seq) key refuses the duplicate number and the whole run rolls back.
+    SELECT d.tenant_id, d.account_id, COALESCE(d.prev_seq, 0) + 1, COALESCE(d.prev_tier, ''),
+           d.new_tier, d.score, %(policy)s,
            CASE WHEN d.override_expired THEN 'override_ended' ELSE 'computed' END, '',
            %(now)s, %(run)s
-      FROM up JOIN decided d ON d.account_id = up.account_id
+      FROM decided d
      WHERE d.new_tier IS DISTINCT FROM d.prev_tier
     RETURNING 1
 )
