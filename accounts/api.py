@@ -82,16 +82,23 @@ def _raw_text(raw: Any) -> str | None:
     return str(raw)
 
 
+def _d2(value: Decimal) -> str:
+    """A score/points decimal as the DecimalField(decimal_places=2) above would write it."""
+    return f"{value:.2f}"
+
+
 def _breakdown_data(bd: Breakdown) -> dict[str, Any]:
+    """The breakdown in the shape TierBreakdownSerializer documents, built directly: running 50
+    accounts × 7 criteria through nested serializers cost ~50 ms per page (bench/latency.py)."""
     return {
-        "policy_version": bd.policy_version, "score": bd.score,
+        "policy_version": bd.policy_version, "score": _d2(bd.score),
         "computed_tier": bd.computed_tier, "tier": bd.tier,
         "criteria": [{"criterion": line.key, "enabled": line.enabled, "raw_value": _raw_text(line.raw),
-                      "points": line.points, "weight": line.weight,
-                      "contribution": line.contribution} for line in bd.criteria],
-        "next_up": ({"tier": bd.next_up_tier, "points_needed": bd.points_to_next_up}
+                      "points": _d2(line.points), "weight": line.weight,
+                      "contribution": _d2(line.contribution)} for line in bd.criteria],
+        "next_up": ({"tier": bd.next_up_tier, "points_needed": _d2(bd.points_to_next_up)}
                     if bd.next_up_tier else None),
-        "next_down": ({"tier": bd.next_down_tier, "points_to_lose": bd.points_to_next_down}
+        "next_down": ({"tier": bd.next_down_tier, "points_to_lose": _d2(bd.points_to_next_down)}
                       if bd.next_down_tier else None),
     }
 
@@ -180,7 +187,7 @@ class AccountSerializer(JsonTypedSerializer):
         if breakdowns is None:  # one account (retrieve, create, update): its own query
             breakdowns = self.context["tier_breakdowns"] = account_tier_breakdowns([obj])
         bd = breakdowns.get(obj.pk)
-        return TierBreakdownSerializer(_breakdown_data(bd)).data if bd is not None else None
+        return _breakdown_data(bd) if bd is not None else None
 
     def _actor(self) -> Actor:
         return self.context["request"].auth
