@@ -53,10 +53,9 @@ writes leave dead rows: the tier tables are vacuumed after each (owner, untimed)
 service <= 1.5x the floor. When it is missed (or with --explain), EXPLAIN ANALYZE of one tenant's
 statement in both states, under RLS and as the owner, is printed.
 
-Why figures_recompute is not used to fill the figures: on this data it takes ~6 s per tenant
-instead of ~0.05 s. Under RLS the planner estimates 1 account per tenant (the explicit tenant
-filter and the policy's are counted as independent), puts the uncorrelated ``total`` CTE on the
-inner side of a nested loop and recomputes the tenant's revenue total once per account.
+The figures are filled by ``figures_recompute`` per tenant (the nightly job's own service). It
+took ~6 s per tenant here until its tenant total became a MATERIALIZED CTE: under RLS the planner
+estimates one account per tenant and had put the total inside a nested loop.
 """
 
 from __future__ import annotations
@@ -157,58 +156,6 @@ SELECT p.tenant_id, acc.id,
        (ARRAY['精密轴承', '伺服电机', '数控刀具', '液压元件', '传感器'])[1 + p.g %% 5],
        NULL, '', now(), now()
   FROM picked p JOIN acc ON acc.tenant_id = p.tenant_id AND acc.k = p.k
-"""
-
-# accounts.figures._FIGURES_SQL for many tenants at once (the tenant total per tenant), as the owner.
-FIGURES_SQL = """
-WITH bounds AS (
-    SELECT %(today)s::date AS today,
-           (%(today)s::date - interval '12 months')::date AS start12,
-           (%(today)s::date - interval '24 months')::date AS start24
-),
-agg AS (
-    SELECT t.account_id,
-           SUM(t.amount) FILTER (WHERE t.date > b.start12) AS revenue_12m,
-           SUM(t.gross_margin) FILTER (WHERE t.date > b.start12) AS margin_12m,
-           SUM(t.amount) FILTER (WHERE t.date > b.start24 AND t.date <= b.start12)
-               AS revenue_prev_12m,
-           COUNT(*) FILTER (WHERE t.amount > 0 AND t.date > b.start12) AS order_count_12m,
-           COUNT(*) FILTER (WHERE t.amount > 0) AS order_count,
-           MAX(t.date) FILTER (WHERE t.amount > 0) AS last_order_date,
-           MIN(t.date) FILTER (WHERE t.amount > 0) AS first_order_date
-      FROM accounts_transaction t CROSS JOIN bounds b
-     WHERE t.tenant_id = ANY(%(tenants)s) AND t.date <= b.today
-     GROUP BY t.account_id
-),
-total AS (
-    SELECT t.tenant_id, COALESCE(SUM(t.amount), 0) AS revenue_12m
-      FROM accounts_transaction t CROSS JOIN bounds b
-     WHERE t.tenant_id = ANY(%(tenants)s) AND t.date > b.start12 AND t.date <= b.today
-     GROUP BY t.tenant_id
-)
-INSERT INTO accounts_accountfigures
-    (account_id, tenant_id, revenue_12m, margin_12m, revenue_prev_12m, order_count_12m,
-     order_count, last_order_date, avg_order_interval_days, revenue_growth, revenue_share,
-     computed_at)
-SELECT a.id, a.tenant_id,
-       COALESCE(g.revenue_12m, 0), COALESCE(g.margin_12m, 0), COALESCE(g.revenue_prev_12m, 0),
-       COALESCE(g.order_count_12m, 0), COALESCE(g.order_count, 0), g.last_order_date,
-       CASE WHEN g.order_count >= 2 THEN
-           ROUND((g.last_order_date - g.first_order_date)::numeric / (g.order_count - 1), 1)
-       END,
-       CASE WHEN COALESCE(g.revenue_prev_12m, 0) <> 0 THEN
-           LEAST(GREATEST(ROUND((COALESCE(g.revenue_12m, 0) - g.revenue_prev_12m)
-                                / g.revenue_prev_12m, 4), -999999.9999), 999999.9999)
-       END,
-       CASE WHEN total.revenue_12m <> 0 THEN
-           LEAST(GREATEST(ROUND(COALESCE(g.revenue_12m, 0) / total.revenue_12m, 6),
-                          -9.999999), 9.999999)
-       ELSE 0 END,
-       %(now)s
-  FROM accounts_account a
-  LEFT JOIN agg g ON g.account_id = a.id
-  LEFT JOIN total ON total.tenant_id = a.tenant_id
- WHERE a.tenant_id = ANY(%(tenants)s)
 """
 
 # --- the floor: hand-written, default policy values as literals -----------------------------------
@@ -412,9 +359,8 @@ def regenerate() -> None:
 def generate(n_tenants: int) -> None:
     """Fill what is missing (a rerun skips it); print what it did."""
     from django.db import connection
-    from django.utils import timezone
 
-    from accounts.figures import figures_recompute, tenant_today
+    from accounts.figures import figures_recompute
     from accounts.tiering import tier_policy_ensure
     from kam.tenancy import tenant_context
 
@@ -461,35 +407,24 @@ def generate(n_tenants: int) -> None:
     steps.append(_timed_step("tier policies (built-in default, v1)", len(missing), started)
                  if missing else ["tier policies", f"{len(tenants):,}", "-", "present"])
 
-    # Figures: accounts.figures' statement for 100 tenants at a time (figures_recompute per tenant
-    # would take ~6 s a tenant here, see README), then figures_recompute on a few tenants must
-    # find nothing to change.
+    # Figures: the nightly figures service per tenant (as that tenant, under RLS).
     have = _system_counts("accounts_accountfigures")
     odd = [t.slug for t in tenants if have.get(t.pk, ACCOUNTS_PER_TENANT) != ACCOUNTS_PER_TENANT]
     if odd:
         raise SystemExit(f"accounts_accountfigures: partial tenants {odd[:3]}: --regenerate")
-    missing = [t.pk for t in tenants if t.pk not in have]
+    missing = [t for t in tenants if t.pk not in have]
     if missing:
         started = time.perf_counter()
-        today, now = tenant_today(tenants[0]), timezone.now()  # every bench tenant: Asia/Shanghai
-        for i in range(0, len(missing), CHUNK):
-            chunk = missing[i:i + CHUNK]
-            with _owner_all_tenants(["accounts_account", "accounts_transaction",
-                                     "accounts_accountfigures"]) as cursor:
-                cursor.execute(FIGURES_SQL, {"tenants": chunk, "today": today, "now": now})
-            print(f"  figures: {min(i + CHUNK, len(missing))}/{len(missing)} tenants "
-                  f"({time.perf_counter() - started:.0f} s)", flush=True)
-        steps.append(_timed_step("figures (one statement per 100 tenants)",
+        for i, tenant in enumerate(missing, start=1):
+            figures_recompute(tenant_id=tenant.pk)
+            if i % CHUNK == 0 or i == len(missing):
+                print(f"  figures: {i}/{len(missing)} tenants "
+                      f"({time.perf_counter() - started:.0f} s)", flush=True)
+        steps.append(_timed_step("figures (figures_recompute per tenant)",
                                  len(missing) * ACCOUNTS_PER_TENANT, started))
         started = time.perf_counter()
         vacuum_analyze(DATA_TABLES)
         steps.append(["vacuum analyze", "-", f"{time.perf_counter() - started:.1f}", ""])
-        check = [t for t in tenants if t.pk in missing][:2]
-        started = time.perf_counter()
-        changed = sum(figures_recompute(tenant_id=t.pk) for t in check)
-        steps.append([f"check: figures_recompute on {len(check)} tenants", f"{changed:,} changed",
-                      f"{time.perf_counter() - started:.1f}",
-                      "OK (same figures)" if changed == 0 else "MISMATCH"])
     else:
         steps.append(["figures", f"{sum(have.values()):,}", "-", "present"])
     print(f"\ndata: {len(tenants):,} tenants; {load_average()}\n")
