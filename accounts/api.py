@@ -7,10 +7,10 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import mixins, serializers
 
 from accounts.filters import AccountFilter
-from accounts.models import Account, AccountFigures, AccountTier, Criterion, Tier
+from accounts.models import Account, AccountFigures, Criterion, Tier
 from accounts.selectors import account_list_queryset
 from accounts.services import account_create, account_delete, account_update
-from accounts.tiering import Breakdown, tier_breakdowns
+from accounts.tiering import Breakdown, account_tier_state, tier_breakdowns
 from kam.api import JsonTypedSerializer, TenantViewSet
 from kam.models import Membership
 from kam.roles import Actor
@@ -67,13 +67,6 @@ class TierBreakdownSerializer(serializers.Serializer):
     next_down = TierNextDownSerializer(allow_null=True, help_text="null in the lowest tier.")
 
 
-def _tier_state(account: Account) -> AccountTier | None:
-    try:
-        return account.tier_state
-    except AccountTier.DoesNotExist:
-        return None
-
-
 def _raw_text(raw: Any) -> str | None:
     if raw is None:
         return None
@@ -106,7 +99,7 @@ def _breakdown_data(bd: Breakdown) -> dict[str, Any]:
 def account_tier_breakdowns(accounts: list[Account]) -> dict[int, Breakdown]:
     """The breakdowns of the tiered accounts among ``accounts``: one query for the policy and one
     for all of them (none when no account is tiered)."""
-    return tier_breakdowns(account_ids=[a.pk for a in accounts if _tier_state(a) is not None])
+    return tier_breakdowns(account_ids=[a.pk for a in accounts if account_tier_state(a) is not None])
 
 
 class AccountListSerializer(serializers.ListSerializer):
@@ -170,7 +163,7 @@ class AccountSerializer(JsonTypedSerializer):
 
     @extend_schema_field(TierOverrideSerializer(allow_null=True))
     def get_tier_override(self, obj: Account) -> dict[str, Any] | None:
-        state = _tier_state(obj)
+        state = account_tier_state(obj)
         if state is None or not state.override_tier:
             return None
         return TierOverrideSerializer({
@@ -181,7 +174,7 @@ class AccountSerializer(JsonTypedSerializer):
 
     @extend_schema_field(TierBreakdownSerializer(allow_null=True))
     def get_tier_breakdown(self, obj: Account) -> dict[str, Any] | None:
-        if _tier_state(obj) is None:
+        if account_tier_state(obj) is None:
             return None
         breakdowns = self.context.get("tier_breakdowns")
         if breakdowns is None:  # one account (retrieve, create, update): its own query

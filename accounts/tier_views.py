@@ -15,7 +15,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +29,7 @@ from accounts.selectors import account_list_queryset
 from accounts.tier_timeline import tier_label
 from accounts.tiering import (
     Breakdown,
+    account_tier_state,
     current_policy,
     tier_breakdowns,
     tier_override_clear,
@@ -113,14 +114,6 @@ def criterion_value(key: str, raw: Any, *, currency: str) -> str:
     if key == Criterion.CREDIT:
         return raw if raw else _("not rated")
     return str(raw)
-
-
-def account_tier_state(account: Account) -> AccountTier | None:
-    """The account's stored tier (joined by the caller's query), or None when not tiered yet."""
-    try:
-        return account.tier_state
-    except ObjectDoesNotExist:
-        return None
 
 
 def tier_panel(*, actor: Actor, account: Account, today: datetime.date) -> TierPanel:

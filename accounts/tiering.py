@@ -479,6 +479,14 @@ def tier_recompute_accounts(*, account_ids: list[int],
                           account_ids=list(account_ids))
 
 
+def account_tier_state(account: Account) -> AccountTier | None:
+    """The account's stored tier (joined by the caller's query), or None when not tiered yet."""
+    try:
+        return account.tier_state
+    except AccountTier.DoesNotExist:
+        return None
+
+
 # --- preview and breakdown (same SQL, no writes) ---------------------------------------------------
 
 
