@@ -21,11 +21,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, models, transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.history import actor_of
 from accounts.models import Contact
+from kam import clock
 from kam.audit import audit_context
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
@@ -91,7 +92,7 @@ def contact_export(*, actor: Actor, contact: Contact) -> dict[str, Any]:
         references[related._meta.label] = [_row(r) for r in rows]
     return {
         "format": "kam.contact-export/1",
-        "exported_at": timezone.now(),
+        "exported_at": clock.now(),
         "exported_by": ({"membership_id": actor.membership.pk,
                          "username": actor.membership.user.get_username()}
                         if actor.membership is not None else None),
@@ -117,7 +118,7 @@ def contact_erase(*, actor: Actor, contact: Contact) -> int:
         if any(getattr(contact, field) != value for field, value in erased.items()):
             for field, value in erased.items():
                 setattr(contact, field, value)
-            contact.updated_at = timezone.now()
+            contact.updated_at = clock.now()
             contact.save(update_fields=[*PERSONAL_FIELDS, "updated_at"])
         with connection.cursor() as cursor:
             cursor.execute("SELECT public.kam_audit_erase_contact(%s)", [contact.pk])

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import datetime
-import zoneinfo
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
 from accounts.selectors import account_visible_queryset
+from kam import clock
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
 from kam.validation import check_unique, clean_and_raise
@@ -37,11 +35,6 @@ def contact_visible_queryset(*, actor: Actor) -> QuerySet[Contact]:
 # --- writes -------------------------------------------------------------------------------------
 
 
-def _tenant_today() -> datetime.date:
-    tenant = get_current_tenant()
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(tenant.time_zone))
-
-
 def _apply(*, actor: Actor, contact: Contact, data: dict[str, Any]) -> None:
     tenant = get_current_tenant()
     unknown = set(data) - set(CONTACT_EDITABLE_FIELDS)
@@ -54,7 +47,7 @@ def _apply(*, actor: Actor, contact: Contact, data: dict[str, Any]) -> None:
     contact.external_id = (contact.external_id or "").strip()
     if not contact.is_active and contact.left_on is None:
         # The database insists on a date; "left today" is the honest default.
-        contact.left_on = _tenant_today()
+        contact.left_on = clock.today()
     errors: dict[str, list[str]] = {}
 
     account: Account | None = contact.account if contact.account_id else None

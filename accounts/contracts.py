@@ -7,7 +7,6 @@ so visibility stays defined in one place.
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 from decimal import Decimal
 from typing import Any
 
@@ -15,11 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import DateField, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import Cast
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contract, ContractStatus
 from accounts.selectors import account_visible_queryset
+from kam import clock
 from kam.models import Tenant
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
@@ -35,7 +34,7 @@ CONTRACT_EDITABLE_FIELDS = (
 
 def tenant_today(tenant: Tenant) -> datetime.date:
     """Today's date where the tenant works: a contract ends at the tenant's midnight, not UTC's."""
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(tenant.time_zone)).date()
+    return clock.today(tenant)
 
 
 def contract_visible_queryset(*, actor: Actor) -> QuerySet[Contract]:

@@ -16,6 +16,7 @@ one-off seeder, not a job) always inside tenant_context with the tenant set on e
 
 from __future__ import annotations
 
+import datetime
 import random
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ from accounts.models import (
 )
 from accounts.services import account_create
 from accounts.validators import USCC_CHARSET, uscc_check_character
+from kam import clock
 from kam.models import Membership, Tenant
 from kam.roles import Actor, Role
 from kam.tenancy import tenant_context
@@ -265,7 +267,10 @@ def _ensure_policy(spec: DemoTenant, admin: Membership) -> None:
                      note="Revenue steps in USD (the built-in defaults are in CNY).")
 
 
-def seed_demo() -> dict[str, int]:
+def seed_demo(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Seed both demo tenants. The profile (transactions, contracts, contacts who left, the
+    override's expiry) is built relative to ``today`` — by default each tenant's own today
+    (kam.clock) — so the demo looks the same whichever day it is seeded on."""
     result = {}
     for seed, spec in enumerate((HUADONG, PACIFIC), start=2026):
         tenant, created = seed_tenant(spec, seed)
@@ -274,16 +279,13 @@ def seed_demo() -> dict[str, int]:
     _ensure_membership(Tenant.objects.get(slug=slug), get_user_model().objects.get(
         username=username), role)
     for seed, spec in enumerate((HUADONG, PACIFIC), start=2026):
-        seed_profile(spec, seed)
-    _ensure_override(Tenant.objects.get(slug=HUADONG.slug))
+        seed_profile(spec, seed, today=today)
+    _ensure_override(Tenant.objects.get(slug=HUADONG.slug), today=today)
     return result
 
 
-def _ensure_override(tenant: Tenant) -> None:
+def _ensure_override(tenant: Tenant, *, today: datetime.date | None) -> None:
     """One manual tier in the Chinese demo, so the override and its reason show on a 360° page."""
-    import datetime
-
-    from accounts.figures import tenant_today
     from accounts.models import AccountTier
     from accounts.tiering import tier_override_set
 
@@ -296,7 +298,7 @@ def _ensure_override(tenant: Tenant) -> None:
             return
         tier_override_set(account=account, tier="strategic",
                           reason="集团框架协议谈判中，按战略客户配置服务资源",
-                          until=tenant_today(tenant) + datetime.timedelta(days=90), by=executive)
+                          until=(today or clock.today(tenant)) + datetime.timedelta(days=90), by=executive)
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from accounts.figures import figures_recompute, tenant_today
+from accounts.figures import figures_recompute
 from accounts.models import (
     Account,
     AccountTeamMember,
@@ -32,6 +32,7 @@ from accounts.models import (
     TeamRole,
     Transaction,
 )
+from kam import clock
 from kam.models import Membership, Tenant
 from kam.roles import Role
 from kam.tenancy import tenant_context
@@ -396,13 +397,16 @@ def _missing(model: type, objs: list, prefix: str) -> list:
 
 
 @transaction.atomic
-def seed_profile(spec: DemoTenant, seed: int) -> dict[str, int]:
-    """Contacts, team, transactions and contracts of the tenant's demo accounts, then figures.
+def seed_profile(spec: DemoTenant, seed: int, *, today: datetime.date | None = None
+                 ) -> dict[str, int]:
+    """Contacts, team, transactions and contracts of the tenant's demo accounts, then figures,
+    all relative to ``today`` (default: the tenant's today).
 
     Returns the rows created per table (all zero on a rerun the same day).
     """
     tenant = Tenant.objects.get(slug=spec.slug)
-    today = tenant_today(tenant)
+    if today is None:
+        today = clock.today(tenant)
     slug = spec.slug.upper()
     prefix = f"DEMO-{slug}-"
     created = dict.fromkeys(("contacts", "team", "transactions", "contracts", "figures"), 0)

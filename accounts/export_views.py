@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.exports import (
@@ -14,6 +13,7 @@ from accounts.exports import (
     xlsx_response,
 )
 from accounts.filter_tokens import FILTER_PARAM, filter_token_load, filter_token_store
+from kam import clock
 from kam.decorators import tenant_page
 
 FORMATS = ("csv", "xlsx")
@@ -63,7 +63,7 @@ def export_view(request: HttpRequest, kind: str) -> HttpResponse:
         response = HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
         response.status_code = 303
         return response
-    stamp = timezone.localdate().isoformat()
+    stamp = clock.today(request.actor.tenant).isoformat()
     filename = f"kam-{kind}-{request.tenant.slug}-{stamp}"
     rows = export_rows(spec, qs)
     return stream_csv(rows, filename) if fmt == "csv" else xlsx_response(rows, filename)

@@ -17,13 +17,13 @@ from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
-from django.utils import timezone
 
 from accounts.contacts import contact_visible_queryset
 from accounts.filters import AccountFilter
 from accounts.forms import ContactListFilter, TransactionListFilter
 from accounts.selectors import account_visible_queryset
 from accounts.transactions import transaction_visible_queryset
+from kam import clock
 from kam.roles import Actor
 from kam.tenancy import get_current_tenant, tenant_context
 
@@ -129,7 +129,8 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None) is not None:
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+        # In the tenant's zone, like the pages (the rows are read inside the tenant).
+        return value.astimezone(clock.tenant_zone()).strftime("%Y-%m-%d %H:%M:%S")
     return value
 
 

@@ -9,11 +9,10 @@ restricted to a few accounts; the tenant total behind ``revenue_share`` is still
 from __future__ import annotations
 
 import datetime
-from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.utils import timezone
 
+from kam import clock
 from kam.models import Tenant
 from kam.tenancy import as_tenant
 
@@ -96,11 +95,11 @@ WHERE (f.revenue_12m, f.margin_12m, f.revenue_prev_12m, f.order_count_12m, f.ord
 
 def tenant_today(tenant: Tenant) -> datetime.date:
     """Today's date in the tenant's time zone (a day ends at midnight in Shanghai, not UTC)."""
-    return timezone.now().astimezone(ZoneInfo(tenant.time_zone)).date()
+    return clock.today(tenant)
 
 
 def _run(*, tenant_id: int, today: datetime.date, account_ids: list[int] | None) -> int:
-    params: dict[str, object] = {"tenant": tenant_id, "today": today, "now": timezone.now()}
+    params: dict[str, object] = {"tenant": tenant_id, "today": today, "now": clock.now()}
     if account_ids is None:
         sql = _FIGURES_SQL.format(agg_filter="", account_filter="")
     else:

@@ -16,7 +16,6 @@ import base64
 import binascii
 import datetime
 import json
-import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from accounts.models import Account, AccountTeamMember, Contact, Contract, Transaction
+from kam import clock
 from kam.audit import ACTOR_API_KEY, ACTOR_COMMAND, ACTOR_JOB, ACTOR_USER
 from kam.models import Membership
 
@@ -186,7 +186,7 @@ def account_history_page(*, account: Account, cursor: str | None = None,
         rows = cur.fetchall()
     more = len(rows) > size
     rows = rows[:size]
-    tz = zoneinfo.ZoneInfo(account.tenant.time_zone)
+    tz = clock.tenant_zone(account.tenant)
     decoded = [(kind, rank, pgh_id, created, label, obj_id, _json(ctx), _json(data), _json(prev))
                for kind, rank, pgh_id, created, label, obj_id, ctx, data, prev in rows]
     members = _member_names(decoded)
@@ -299,7 +299,7 @@ def _changes(source: _Source, action: str, data: dict[str, Any], prev: dict[str,
     return tuple(changes)
 
 
-def _entry(row: tuple, *, tz: zoneinfo.ZoneInfo, members: dict[int, str]) -> HistoryEntry:
+def _entry(row: tuple, *, tz: datetime.tzinfo, members: dict[int, str]) -> HistoryEntry:
     kind, _rank, pgh_id, created, label, obj_id, context, data, prev = row
     source = _BY_KIND[kind]
     action = _ACTIONS.get(label, "changed")

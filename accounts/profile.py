@@ -32,6 +32,7 @@ from accounts.models import (
 )
 from accounts.selectors import account_list_queryset, member_choices
 from accounts.team import team_queryset
+from kam import clock
 from kam.models import Membership
 from kam.roles import Actor
 from kam.tenancy import get_current_tenant
@@ -99,11 +100,6 @@ def key_figures(account: Account) -> KeyFigures | None:
 # --- revenue by month --------------------------------------------------------------------------
 
 
-def _add_months(day: datetime.date, months: int) -> datetime.date:
-    index = day.year * 12 + (day.month - 1) + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 def account_revenue_by_month(*, account: Account, months: int = 24,
                              today: datetime.date | None = None
                              ) -> list[tuple[datetime.date, Decimal]]:
@@ -116,7 +112,7 @@ def account_revenue_by_month(*, account: Account, months: int = 24,
         return []
     if today is None:
         today = tenant_today(get_current_tenant())
-    first = _add_months(today.replace(day=1), -(months - 1))
+    first = clock.add_months(today.replace(day=1), -(months - 1))
     rows = (Transaction.objects.filter(account_id=account.pk, date__gte=first, date__lte=today)
             .annotate(month=TruncMonth("date")).values("month")
             .annotate(total=Sum("amount")).order_by("month"))
@@ -128,7 +124,7 @@ def account_revenue_by_month(*, account: Account, months: int = 24,
         totals[month] = row["total"] or Decimal("0")
     series = []
     for i in range(months):
-        month = _add_months(first, i)
+        month = clock.add_months(first, i)
         series.append((month, totals.get(month, Decimal("0.00"))))
     return series
 

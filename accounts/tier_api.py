@@ -23,7 +23,6 @@ import binascii
 import datetime
 import json
 import re
-import zoneinfo
 from typing import Any
 
 import django_filters
@@ -43,10 +42,10 @@ from rest_framework.utils.urls import replace_query_param
 
 from accounts.models import Account, Tier, TierChange, TierChangeSource
 from accounts.selectors import tier_change_visible_queryset
+from kam import clock
 from kam.api import ApiFilterBackend, TenantViewSet
 from kam.pagination import TenantCursorPagination
 from kam.roles import Actor
-from kam.tenancy import get_current_tenant
 
 # --- the ``since`` filter ---------------------------------------------------------------------------
 
@@ -103,7 +102,7 @@ class SinceFilter(django_filters.Filter):
         if value is None:
             return qs
         if value.tzinfo is None:
-            value = value.replace(tzinfo=zoneinfo.ZoneInfo(get_current_tenant().time_zone))
+            value = clock.make_local(value)
         try:
             # In UTC: PostgreSQL takes offsets up to ±15:59 only, ISO 8601 up to ±23:59.
             value = value.astimezone(datetime.UTC)

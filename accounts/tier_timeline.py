@@ -8,7 +8,6 @@ made the change joined.
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 from typing import TYPE_CHECKING
 
 from django.utils import formats
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.tier_models import Tier, TierChange, TierChangeSource
 from accounts.timeline import TimelineEntry
+from kam import clock
 
 if TYPE_CHECKING:
     from accounts.models import Account
@@ -31,10 +31,6 @@ def tier_label(tier: str) -> str:
     if tier in Tier.values:
         return str(Tier(tier).label)
     return "—"
-
-
-def _day_start(day: datetime.date, tz: datetime.tzinfo) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
 
 
 def tier_change_entry(change: TierChange) -> TimelineEntry:
@@ -74,12 +70,12 @@ def tier_changes_source(*, actor: Actor, account: Account, since: datetime.date 
                         until: datetime.date | None) -> list[TimelineEntry]:
     """Every recorded change of the account's tier: computed, override, override ended.
     One query (policy and the changing member's user joined)."""
-    tz = zoneinfo.ZoneInfo(actor.tenant.time_zone)
     qs = TierChange.objects.filter(account_id=account.pk)
-    if since is not None:
-        qs = qs.filter(changed_at__gte=_day_start(since, tz))
-    if until is not None:
-        qs = qs.filter(changed_at__lt=_day_start(until + datetime.timedelta(days=1), tz))
+    start, end = clock.day_range(since, until, actor.tenant)
+    if start is not None:
+        qs = qs.filter(changed_at__gte=start)
+    if end is not None:
+        qs = qs.filter(changed_at__lt=end)
     qs = (qs.select_related("policy", "changed_by__user")
           .order_by("-changed_at", "-id")[:TIER_TIMELINE_MAX])
     return [tier_change_entry(change) for change in qs]

@@ -27,7 +27,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.figures import tenant_today
@@ -41,6 +40,7 @@ from accounts.models import (
     TierPolicy,
 )
 from accounts.tier_models import TIER_RANK, TIERS_DESC
+from kam import clock
 from kam.models import JobRun, Membership, Tenant
 from kam.tenancy import as_tenant
 
@@ -451,7 +451,7 @@ def _recompute(*, tenant: Tenant, today: datetime.date | None, run: JobRun | Non
     if today is None:
         today = tenant_today(tenant)
     sql, params = _scoring_sql(policy, accounts=account_ids is not None)
-    params.update(tenant=tenant.pk, today=today, now=timezone.now(), policy=policy.pk,
+    params.update(tenant=tenant.pk, today=today, now=clock.now(), policy=policy.pk,
                   run=run.pk if run is not None else None, accounts=account_ids)
     with connection.cursor() as cursor:
         cursor.execute(sql + _RECOMPUTE_SQL, params)
@@ -670,7 +670,7 @@ def tier_override_set(*, account: Account, tier: str, reason: str, until: dateti
     if state is None:  # not tiered yet: score it now (same SQL) so the computed tier is shown
         tier_recompute_accounts(account_ids=[account.pk])
         state = AccountTier.objects.select_for_update().get(account=account)
-    now = timezone.now()
+    now = clock.now()
     previous = state.tier
     state.override_tier, state.override_reason = tier, reason.strip()
     state.override_until, state.override_by, state.override_at = until, by, now
@@ -702,6 +702,6 @@ def tier_override_clear(*, account: Account, by: Membership | None) -> AccountTi
             account=account, seq=state.change_seq, from_tier=previous, to_tier=state.tier,
             score=state.score, policy_id=state.policy_id,
             source=TierChangeSource.OVERRIDE_ENDED,
-            reason="", changed_at=timezone.now(), changed_by=by)
+            reason="", changed_at=clock.now(), changed_by=by)
     state.save()
     return state

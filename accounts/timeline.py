@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import calendar
 import datetime
-import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -48,6 +47,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kam import clock
 from kam.roles import Perm
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def account_timeline(*, actor: Actor, account: Account, limit: int = DEFAULT_LIM
 
     Costs the sum of the sources' fixed query counts (one each for the built-in sources).
     """
-    tz = zoneinfo.ZoneInfo(actor.tenant.time_zone)
+    tz = clock.tenant_zone(actor.tenant)
     entries: list[TimelineEntry] = []
     for source in _SOURCES:
         for entry in source(actor=actor, account=account, since=since, until=until):
@@ -141,17 +141,9 @@ def account_timeline(*, actor: Actor, account: Account, limit: int = DEFAULT_LIM
 # --- built-in sources ----------------------------------------------------------------------------
 
 
-def _tenant_today(actor: Actor) -> datetime.date:
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(actor.tenant.time_zone)).date()
-
-
 def _money(actor: Actor, amount: Decimal | None) -> str:
     value = formats.number_format(amount or Decimal("0"), 2, use_l10n=True, force_grouping=True)
     return f"{actor.tenant.currency} {value}"
-
-
-def _day_start(day: datetime.date, tz: datetime.tzinfo) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
 
 
 def transactions_by_month_source(*, actor: Actor, account: Account, since: datetime.date | None,
@@ -210,14 +202,14 @@ def contacts_source(*, actor: Actor, account: Account, since: datetime.date | No
     """Contacts added (their record's creation) and contacts who left the account. One query."""
     from accounts.models import Contact
 
-    tz = zoneinfo.ZoneInfo(actor.tenant.time_zone)
     qs = Contact.objects.filter(account_id=account.pk)
     added, left = Q(), Q(left_on__isnull=False)
-    if since is not None:
-        added &= Q(created_at__gte=_day_start(since, tz))
+    start, end = clock.day_range(since, until, actor.tenant)
+    if start is not None:
+        added &= Q(created_at__gte=start)
         left &= Q(left_on__gte=since)
-    if until is not None:
-        added &= Q(created_at__lt=_day_start(until + datetime.timedelta(days=1), tz))
+    if end is not None:
+        added &= Q(created_at__lt=end)
         left &= Q(left_on__lte=until)
     qs = qs.filter(added | left).only("id", "name", "title", "level", "buying_role",
                                       "created_at", "is_active", "left_on")
@@ -257,7 +249,7 @@ def contracts_source(*, actor: Actor, account: Account, since: datetime.date | N
         qs = qs.filter(end_date__gte=since)
     if until is not None:
         qs = qs.filter(start_date__lte=until)
-    today = _tenant_today(actor)
+    today = clock.today(actor.tenant)
     url = (reverse("contract-list") + "?" + urlencode({"account": account.pk}))
     entries = []
     for contract in qs:

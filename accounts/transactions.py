@@ -16,7 +16,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
-from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from psycopg2.extras import execute_values
@@ -24,6 +23,7 @@ from psycopg2.extras import execute_values
 from accounts.figures import figures_recompute_accounts, tenant_today
 from accounts.models import Account, Transaction
 from accounts.selectors import account_visible_queryset
+from kam import clock
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
 from kam.validation import check_unique, clean_and_raise
@@ -328,7 +328,7 @@ def transaction_bulk_upsert(*, actor: Actor, rows: list[dict]) -> dict[str, int]
     if not rows:
         return {"created": 0, "updated": 0, "unchanged": 0}
 
-    now = timezone.now()
+    now = clock.now()
     values = [
         (tenant.pk, c["account"], c["date"], c["amount"], c["gross_margin"], c["product_line"],
          c["external_id"], now, now)

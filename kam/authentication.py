@@ -6,6 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from kam import clock
 from kam.roles import Actor
 from kam.services import api_key_authenticate, api_key_touch
 from kam.tenancy import set_current_tenant
@@ -30,6 +31,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         actor = Actor(tenant=key.tenant, api_key=key)
         # Reset by kam.middleware.TenantMiddleware when the response leaves.
         set_current_tenant(key.tenant)
+        clock.activate(key.tenant)  # datetimes in the answer: the tenant's zone
         request._request.actor = actor
         request._request.tenant = key.tenant
         return (None, actor)

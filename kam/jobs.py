@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.utils import timezone
 
+from kam import clock
 from kam.models import JobOutcome, JobRun, Tenant
 from kam.tenancy import tenant_context
 
@@ -68,7 +68,7 @@ def run_job(job: str, tenant: Tenant) -> JobRun:
     if job not in _JOBS:
         raise KeyError(f"unknown nightly job {job!r}; known: {', '.join(job_names())}")
     with tenant_context(tenant):
-        run = JobRun.objects.create(job=job, started_at=timezone.now())
+        run = JobRun.objects.create(job=job, started_at=clock.now())
         run.exception = None
         try:
             with transaction.atomic():
@@ -85,7 +85,7 @@ def run_job(job: str, tenant: Tenant) -> JobRun:
         else:
             run.outcome = JobOutcome.SUCCEEDED
             run.examined, run.changed = result.examined, result.changed
-        run.finished_at = timezone.now()
+        run.finished_at = clock.now()
         run.save(update_fields=["outcome", "error", "examined", "changed", "finished_at"])
     return run
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
+from kam import clock
 from kam.models import Membership
 from kam.roles import Actor
 from kam.tenancy import request_scope, set_current_tenant, system_read
@@ -39,8 +40,11 @@ class TenantMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with request_scope():
-            self._resolve(request)
-            return self.get_response(request)
+            try:
+                self._resolve(request)
+                return self.get_response(request)
+            finally:
+                clock.deactivate()  # a worker thread carries no tenant's zone into the next request
 
     def _resolve(self, request: HttpRequest) -> None:
         request.tenant = None
@@ -62,6 +66,7 @@ class TenantMiddleware:
         request.membership = membership
         request.actor = Actor(tenant=membership.tenant, membership=membership)
         set_current_tenant(membership.tenant)
+        clock.activate(membership.tenant)  # pages, forms and the API show the tenant's times
         if not request.COOKIES.get("django_language") and not _browser_language_supported(request):
             translation.activate(membership.tenant.default_language)
             request.LANGUAGE_CODE = translation.get_language()

@@ -13,9 +13,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kam import clock
 from kam.models import ApiKey, ApiKeyScope, Membership, Tenant
 from kam.roles import Role
 from kam.tenancy import get_current_tenant, system_read, tenant_context
@@ -73,7 +73,7 @@ def api_key_create(*, name: str, scopes: list[str], created_by: AbstractBaseUser
 def api_key_revoke(*, key_id: int) -> ApiKey:
     key = ApiKey.objects.get(pk=key_id)
     if key.revoked_at is None:
-        key.revoked_at = timezone.now()
+        key.revoked_at = clock.now()
         key.save(update_fields=["revoked_at"])
     return key
 
@@ -105,7 +105,7 @@ def api_key_authenticate(*, raw: str) -> ApiKey | None:
 
 def api_key_touch(*, key: ApiKey) -> None:
     """Record use, at most once a minute: a conditional UPDATE, so concurrent requests don't pile up."""
-    now = timezone.now()
+    now = clock.now()
     if key.last_used_at and now - key.last_used_at < API_KEY_TOUCH_INTERVAL:
         return
     with tenant_context(key.tenant):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
-from zoneinfo import ZoneInfo
 
 from celery import shared_task
 from django.contrib.sessions.models import Session
 from django.db import InterfaceError, OperationalError, transaction
-from django.utils import timezone
 
+from kam import clock
 from kam.jobs import job_names, run_job
 from kam.models import JobOutcome, Tenant
 from kam.tenancy import get_current_tenant, with_tenant
@@ -29,7 +28,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, Interface
 @shared_task(acks_late=True)
 def clear_expired_sessions() -> int:
     """Delete expired browser sessions (one statement). Returns how many were removed."""
-    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    deleted, _ = Session.objects.filter(expire_date__lt=clock.now()).delete()
     return deleted
 
 
@@ -38,7 +37,7 @@ def tenants_due(now: datetime.datetime) -> list[tuple[int, datetime.date]]:
     due = []
     for tenant_id, tz, dispatched in Tenant.objects.filter(is_active=True).values_list(
             "pk", "time_zone", "nightly_dispatched_for"):
-        local = now.astimezone(ZoneInfo(tz))
+        local = now.astimezone(clock.zone(tz))
         if local.time() >= NIGHTLY_LOCAL_TIME and (dispatched is None or dispatched < local.date()):
             due.append((tenant_id, local.date()))
     return due
@@ -50,7 +49,7 @@ def dispatch_nightly(now: str | None = None) -> int:
     local date has not been dispatched yet is claimed with a conditional UPDATE (a second beat or
     a duplicated message finds it claimed) and gets one ``run_tenant_nightly`` task, enqueued on
     commit with an expiry. A beat that was down at 02:00 catches up when it comes back."""
-    moment = datetime.datetime.fromisoformat(now) if now else timezone.now()  # ``now``: tests
+    moment = datetime.datetime.fromisoformat(now) if now else clock.now()  # ``now``: tests
     claimed = 0
     with transaction.atomic():
         for tenant_id, local_date in tenants_due(moment):

@@ -1,8 +1,14 @@
-"""Fixtures: two tenants, an owner/member/outsider cast (healthchecks' hc/test.py style), keys."""
+"""Fixtures: two tenants, an owner/member/outsider cast (healthchecks' hc/test.py style), keys,
+and the frozen clock every date-dependent test uses."""
 
 from __future__ import annotations
 
+import datetime
+import threading
+import time
+
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
@@ -18,6 +24,72 @@ PASSWORD = "correct-horse-battery-staple-42"
 def pytest_configure(config) -> None:
     # `make test` has started the servers already; a bare `pytest` starts them here.
     devstack.up()
+    _survive_a_faked_clock()
+
+
+def _survive_a_faked_clock() -> None:
+    """Under libfaketime with the monotonic clock left alone (FAKETIME_DONT_FAKE_MONOTONIC=1, how
+    the suite is run on other dates: see the README), Python's time.sleep fails with EINVAL,
+    because it sleeps until an absolute monotonic deadline that libfaketime rewrites. A timed
+    wait on an Event still works there, so the test process sleeps with that instead."""
+    try:
+        time.sleep(0)
+        time.sleep(0.001)
+    except OSError:
+        time.sleep = lambda seconds: threading.Event().wait(seconds)  # type: ignore[assignment]
+
+
+# --- the clock ------------------------------------------------------------------------------------
+
+# The instant the frozen clock shows unless a test asks for another with @pytest.mark.clock(...):
+# 10:00 in Shanghai on an ordinary Monday.
+FROZEN_AT = datetime.datetime(2026, 6, 15, 2, 0, tzinfo=datetime.UTC)
+
+
+def frozen_moment(request) -> datetime.datetime:
+    marker = request.node.get_closest_marker("clock")
+    if marker is None:
+        return FROZEN_AT
+    moment = marker.args[0]
+    if isinstance(moment, str):
+        moment = datetime.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        raise ValueError("@pytest.mark.clock needs an aware moment (say which zone)")
+    return moment
+
+
+@pytest.fixture
+def frozen_clock(request):
+    """Stops the clock at one instant for the test (``FROZEN_AT``, or ``@pytest.mark.clock(...)``):
+    kam.clock, Django's clock and Python's date and time all read it, whatever day the
+    machine's clock says. Returns time-machine's traveller: ``frozen_clock.move_to(...)`` moves it,
+    ``frozen_clock.shift(seconds)`` advances it. PostgreSQL's own now() does not move (services
+    pass ``today``/``now`` as parameters), nor does a worker process started by the test."""
+    with time_machine.travel(frozen_moment(request), tick=False) as traveller:
+        yield traveller
+
+
+# Zones where "today" is another day than in Shanghai for part of the day: Los Angeles is 15 or 16
+# hours behind, Kolkata 2.5 hours behind (and on a half hour).
+ZONES = ("Asia/Shanghai", "America/Los_Angeles", "Asia/Kolkata")
+# 23:30 UTC: already tomorrow in Shanghai and Kolkata, still today in Los Angeles.
+LATE_UTC = "2026-06-15T23:30:00+00:00"
+
+
+@pytest.fixture(params=ZONES)
+def tenant_zone(request, tenant_a) -> str:
+    """Runs the test three times, tenant A working in Shanghai, Los Angeles and Kolkata."""
+    tenant_a.time_zone = request.param
+    tenant_a.save(update_fields=["time_zone"])
+    return request.param
+
+
+@pytest.fixture
+def today(frozen_clock, tenant_a) -> datetime.date:
+    """The frozen day where tenant A works."""
+    from kam import clock
+
+    return clock.today(tenant_a)
 
 
 @pytest.fixture(autouse=True)

@@ -31,9 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
+from kam import clock
 from tests.route_matrix_walk import ADMIN_LOGIN, IDENTITIES, LOGIN, World, content_type_id
 
 L = LOGIN
@@ -239,7 +240,8 @@ PAGES: dict[str, Page] = {
     "account-tier-override": Page({"GET": (403, 403, 200, 200, L, 404, L),
                                    "POST": (403, 403, 302, 302, L, 404, L)},
                                   body=lambda w: {"tier": "strategic", "reason": "matrix",
-                                                  "until": str(date.today() + timedelta(days=30))}),
+                                                  "until": str(clock.today(w.a["tenant"])
+                                                               + timedelta(days=30))}),
     # Ending one with none set is a redirect back too (with a message).
     "account-tier-override-end": Page({"GET": (403, 403, 200, 200, L, 404, L),
                                        "POST": (403, 403, 302, 302, L, 404, L)}),

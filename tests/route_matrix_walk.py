@@ -24,7 +24,6 @@ from django.db import models, transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.imports import import_create
@@ -36,6 +35,7 @@ from accounts.models import (
     ImportStatus,
     Transaction,
 )
+from kam import clock
 from kam.models import ApiKey, Membership, Tenant
 from kam.roles import Actor, Role
 from kam.services import api_key_create
@@ -106,7 +106,7 @@ def _tenant_objects(tenant: Tenant, token: str, *, owner: Membership, teammate: 
                                          email=f"{token}1@example.com")
         contract = Contract.objects.create(
             account=account, number=f"{token}1-ctr", title=f"{token}1 framework",
-            start_date=date(2025, 1, 1), end_date=timezone.localdate() + timedelta(days=30),
+            start_date=date(2025, 1, 1), end_date=clock.today(tenant) + timedelta(days=30),
             value="100000.00", status="active", renewal_notice_days=90)
         tx = Transaction.objects.create(account=account, date=date(2025, 2, 1), amount="5000.00",
                                         product_line=f"{token}1 bearings",
@@ -120,7 +120,7 @@ def _tenant_objects(tenant: Tenant, token: str, *, owner: Membership, teammate: 
                                     upload=_csv_upload(f"{token}1-done.csv"))
         import_done.status = ImportStatus.DONE
         import_done.total_rows = import_done.processed_rows = import_done.failed_count = 1
-        import_done.finished_at = timezone.now()
+        import_done.finished_at = clock.now()
         import_done.report.save("report.csv", ContentFile(f"row,error\n2,{token}1 bad\n".encode()),
                                 save=False)
         import_done.save()
@@ -138,7 +138,7 @@ def _key(tenant: Tenant, name: str, scopes: list[str]) -> str:
         # API-key use is recorded at most once a minute (kam.services.api_key_touch). Every request
         # of the matrix is rolled back, so each would record it again and tenant A's ApiKey row
         # would look changed; a last use in the future keeps the row still.
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now() + timedelta(days=1))
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=clock.now() + timedelta(days=1))
     return raw
 
 

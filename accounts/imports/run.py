@@ -15,7 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.imports.batcher import _Batcher
@@ -28,6 +28,7 @@ from accounts.models import (
     ImportMode,
     ImportStatus,
 )
+from kam import clock
 from kam.models import Membership, Tenant
 from kam.roles import Actor
 from kam.tenancy import get_current_tenant, tenant_context
@@ -166,7 +167,7 @@ def _execute(*, job: ImportJob, side: _SideConnection, now: datetime.datetime) -
         "status": ImportStatus.DONE, "total_rows": total, "processed_rows": total,
         "created_count": writer.created, "updated_count": writer.updated,
         "unchanged_count": writer.unchanged, "failed_count": writer.report.count,
-        "report": report, "error_message": warning, "finished_at": timezone.now(),
+        "report": report, "error_message": warning, "finished_at": clock.now(),
     }
 
 
@@ -182,7 +183,7 @@ def import_run(*, job_id: int) -> None:
         if not side.try_lock():
             logger.info("import %s is already running", job_id)
             return
-        now = timezone.now()
+        now = clock.now()
         claimed = ImportJob.objects.filter(pk=job_id, status__in=_CLAIMABLE).update(
             status=ImportStatus.VALIDATING, started_at=now, finished_at=None, processed_rows=0,
             total_rows=None, created_count=0, updated_count=0, unchanged_count=0, failed_count=0,
@@ -199,22 +200,22 @@ def import_run(*, job_id: int) -> None:
                 jobs.update(status=ImportStatus.REJECTED, total_rows=exc.total,
                             processed_rows=exc.total, failed_count=exc.failed, report=exc.report,
                             error_message=_("%(n)d rows failed, so nothing was imported.")
-                            % {"n": exc.failed}, finished_at=timezone.now())
+                            % {"n": exc.failed}, finished_at=clock.now())
             except ImportAbort as exc:
                 jobs.update(status=ImportStatus.FAILED, error_message=exc.message,
-                            finished_at=timezone.now())
+                            finished_at=clock.now())
             except ImportFileError as exc:
                 jobs.update(status=ImportStatus.FAILED, error_message=str(exc),
-                            finished_at=timezone.now())
+                            finished_at=clock.now())
             except DatabaseError:
                 logger.exception("import %s failed", job_id)
-                jobs.update(status=ImportStatus.FAILED, finished_at=timezone.now(),
+                jobs.update(status=ImportStatus.FAILED, finished_at=clock.now(),
                             error_message=_("The import failed because of a database error; "
                                             "nothing was imported. Please try again."))
             except Exception:
                 # Anything unexpected: the transaction is rolled back; say so on the page, and
                 # let the task fail loudly too.
-                jobs.update(status=ImportStatus.FAILED, finished_at=timezone.now(),
+                jobs.update(status=ImportStatus.FAILED, finished_at=clock.now(),
                             error_message=_("The import failed unexpectedly; nothing was "
                                             "imported."))
                 raise

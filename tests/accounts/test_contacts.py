@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Account, Contact
+from kam import clock
 from kam.models import Tenant
 from kam.tenancy import tenant_context
 from tests.api_helpers import assert_validation_error, ids_of
-from tests.conftest import bearer, key_for, login
+from tests.conftest import LATE_UTC, bearer, key_for, login
 from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -270,10 +269,14 @@ def test_duplicate_external_id_rejected_per_tenant(api, tenant_a, tenant_b):
 
 
 def _today_in(tenant: Tenant) -> datetime.date:
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(tenant.time_zone))
+    return clock.today(tenant)
 
 
-def test_inactive_contact_without_left_on_gets_today(key_a, tenant_a):
+@pytest.mark.clock(LATE_UTC)
+def test_inactive_contact_without_left_on_gets_today(key_a, tenant_a, tenant_zone, frozen_clock):
+    # 23:30 UTC on 15 June: "left today" is the 16th in Shanghai and Kolkata, the 15th in LA.
+    assert _today_in(tenant_a) == (datetime.date(2026, 6, 15) if tenant_zone == "America/Los_Angeles"
+                                   else datetime.date(2026, 6, 16))
     account = make_account(tenant_a, "Co")
     response = key_a.post(LIST_URL, {"account": account.pk, "name": "Gone", "is_active": False},
                           format="json")

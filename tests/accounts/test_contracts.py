@@ -10,16 +10,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.contracts import renewals_due, tenant_today
+from accounts.contracts import renewals_due
 from accounts.models import Account, Contract
+from kam import clock
 from kam.models import Tenant
 from kam.roles import Actor
 from kam.tenancy import tenant_context
 from tests.api_helpers import assert_validation_error, ids_of
-from tests.conftest import bearer, key_for, login
+from tests.conftest import LATE_UTC, bearer, key_for, login
 from tests.factories import make_account
 
-pytestmark = pytest.mark.django_db
+# Renewals are judged on the tenant's today: every test here runs on the frozen clock.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 LIST_URL = "/api/v1/contracts/"
 RENEWALS_URL = "/api/v1/contracts/renewals-due/"
@@ -126,7 +128,7 @@ def test_outsider_gets_404_and_changes_nothing(outsider, admin_a, admin_b, metho
                                    "?status=active", "?renewal_due=true", "?ordering=end_date",
                                    "?page_size=500"])
 def test_outsider_list_shows_none_of_tenant_as_rows(outsider, admin_a, admin_b, query):
-    today = tenant_today(admin_a.tenant)
+    today = clock.today(admin_a.tenant)
     due = {"status": "active", "start_date": today - datetime.timedelta(days=300),
            "end_date": today + datetime.timedelta(days=10), "external_id": "X-1",
            "title": "Secret renewal"}
@@ -138,7 +140,7 @@ def test_outsider_list_shows_none_of_tenant_as_rows(outsider, admin_a, admin_b, 
 
 
 def test_outsider_sees_no_renewals_of_another_tenant(outsider, admin_a, admin_b):
-    today = tenant_today(admin_a.tenant)
+    today = clock.today(admin_a.tenant)
     due = {"status": "active", "start_date": today - datetime.timedelta(days=300),
            "end_date": today + datetime.timedelta(days=5)}
     theirs = make_contract(make_account(admin_a.tenant, "A Co"), "R-1", **due)
@@ -313,7 +315,7 @@ def test_unknown_filter_values_are_400(key_a, tenant_a, tenant_b):
 
 
 def test_filters_narrow_the_list(key_a, tenant_a):
-    today = tenant_today(tenant_a)
+    today = clock.today(tenant_a)
     a1, a2 = make_account(tenant_a, "A1"), make_account(tenant_a, "A2")
     due = make_contract(a1, "F-1", title="维保合同", status="active", external_id="E-1",
                         start_date=today - datetime.timedelta(days=300),
@@ -364,26 +366,23 @@ def test_renewals_due_with_a_fixed_today(admin_a):
         assert later == ["inside", "boundary", "outside", "long-notice"]
 
 
-def test_renewals_due_uses_the_tenants_time_zone(admin_a, admin_b, monkeypatch):
-    # 2025-06-15 20:00 UTC is already 2025-06-16 in Shanghai and still 2025-06-15 in UTC.
-    from django.utils import timezone
-
-    instant = datetime.datetime(2025, 6, 15, 20, 0, tzinfo=datetime.UTC)
-    monkeypatch.setattr(timezone, "now", lambda: instant)
-    Tenant.objects.filter(pk=admin_a.tenant.pk).update(time_zone="Asia/Shanghai")
-    Tenant.objects.filter(pk=admin_b.tenant.pk).update(time_zone="UTC")
-    shanghai = Tenant.objects.get(pk=admin_a.tenant.pk)
-    utc = Tenant.objects.get(pk=admin_b.tenant.pk)
-    assert tenant_today(shanghai) == D(2025, 6, 16)
-    assert tenant_today(utc) == D(2025, 6, 15)
-    for tenant in (shanghai, utc):
-        make_contract(make_account(tenant, "Co"), "TZ-1", status="active",
-                      end_date=D(2025, 6, 15), renewal_notice_days=30)
-    with tenant_context(shanghai):
-        assert list(renewals_due(actor=Actor(tenant=shanghai, membership=admin_a))) == []
-    with tenant_context(utc):
-        assert [c.number for c in renewals_due(actor=Actor(tenant=utc, membership=admin_b))] == [
-            "TZ-1"]
+@pytest.mark.clock(LATE_UTC)
+def test_renewals_due_uses_the_tenants_today(api, admin_a, tenant_zone, frozen_clock):
+    """A contract whose last day is 15 June, at 23:30 UTC that day: in Los Angeles it is still
+    the 15th (due: its last day), in Shanghai and Kolkata already the 16th (ended, not due) —
+    in the service, the API's list and its filter alike."""
+    tenant = admin_a.tenant
+    contract = make_contract(make_account(tenant, "Co"), "TZ-1", status="active",
+                             start_date=D(2025, 6, 16), end_date=D(2026, 6, 15),
+                             renewal_notice_days=30)
+    due = [contract.pk] if tenant_zone == "America/Los_Angeles" else []
+    with tenant_context(tenant):
+        assert [c.pk for c in renewals_due(actor=Actor(tenant=tenant, membership=admin_a))] == due
+    bearer(api, key_for(tenant, ["read"]))
+    assert ids_of(api.get(RENEWALS_URL)) == due
+    assert ids_of(api.get(LIST_URL, {"renewal_due": "true"})) == due
+    assert ids_of(api.get(LIST_URL, {"renewal_due": "false"})) == [
+        pk for pk in [contract.pk] if pk not in due]
 
 
 # --- cost ---------------------------------------------------------------------------------------
@@ -394,7 +393,7 @@ def test_list_costs_the_same_queries_at_any_page_size(api, tenant_a, url):
     bearer(api, key_for(tenant_a, ["read"]))
     # Warm up: the key's first use records last_used_at (then not again for a minute).
     assert api.get(url).status_code == 200
-    today = tenant_today(tenant_a)
+    today = clock.today(tenant_a)
     accounts = [make_account(tenant_a, f"Account {i}") for i in range(3)]
 
     def add(n: int, offset: int) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.db import connection
 
-from accounts.figures import figures_recompute, tenant_today
+from accounts.figures import figures_recompute
 from accounts.models import Account, AccountFigures, Transaction
+from kam import clock
+from kam.jobs import run_job
 from kam.models import Tenant
 from kam.tenancy import tenant_context
+from tests.conftest import LATE_UTC
 
 TODAY = datetime.date(2026, 6, 15)  # 12-month window: 2025-06-16 … 2026-06-15
 
@@ -121,12 +123,31 @@ def test_recompute_with_no_revenue_gives_zero_shares(tenant_a):
 
 
 @pytest.mark.django_db
-def test_today_is_judged_in_the_tenants_time_zone(tenant_a):
-    late_evening_utc = datetime.datetime(2026, 6, 14, 20, 0, tzinfo=datetime.UTC)
-    with mock.patch("django.utils.timezone.now", return_value=late_evening_utc):
-        assert tenant_today(tenant_a) == datetime.date(2026, 6, 15)  # 04:00 in Shanghai
-        tenant_a.time_zone = "America/Los_Angeles"
-        assert tenant_today(tenant_a) == datetime.date(2026, 6, 14)
+@pytest.mark.clock("2026-06-14T20:00:00+00:00")
+def test_today_is_judged_in_the_tenants_time_zone(tenant_a, frozen_clock):
+    assert clock.today(tenant_a) == datetime.date(2026, 6, 15)  # 04:00 in Shanghai
+    tenant_a.time_zone = "America/Los_Angeles"
+    assert clock.today(tenant_a) == datetime.date(2026, 6, 14)  # 13:00 the day before
+    tenant_a.time_zone = "Asia/Kolkata"
+    assert clock.today(tenant_a) == datetime.date(2026, 6, 15)  # 01:30
+
+
+@pytest.mark.django_db
+@pytest.mark.clock(LATE_UTC)
+def test_the_nightly_figures_count_the_tenants_today(fixture_a, tenant_zone, frozen_clock):
+    """At 23:30 UTC on 15 June an order dated 16 June is today's in Shanghai and Kolkata (so it
+    counts) and tomorrow's in Los Angeles (so it does not yet); the 12-month window ends on the
+    tenant's today too."""
+    tenant = fixture_a
+    make_tx(Account.unscoped_all_tenants.get(name="Z"), "2026-06-16", "500.00")
+    assert run_job("figures", tenant).outcome == "succeeded"
+    z = figures(tenant)["Z"]
+    local_today = clock.today(tenant)
+    assert local_today == (datetime.date(2026, 6, 15) if tenant_zone == "America/Los_Angeles"
+                           else datetime.date(2026, 6, 16))
+    counted = local_today == datetime.date(2026, 6, 16)
+    assert z["order_count_12m"] == (1 if counted else 0)
+    assert z["last_order_date"] == (datetime.date(2026, 6, 16) if counted else None)
 
 
 @pytest.mark.django_db

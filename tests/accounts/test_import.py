@@ -253,9 +253,8 @@ def test_parent_cycle_in_the_file_fails_the_whole_import(admin_a, tenant_a):
     assert not Account.unscoped_all_tenants.filter(tenant=tenant_a).exists()
 
 
-def test_xlsx_transactions_upsert_and_refresh_figures(admin_a, tenant_a):
+def test_xlsx_transactions_upsert_and_refresh_figures(admin_a, tenant_a, today):
     account = make_account(tenant_a, "买家", external_id="B-1")
-    today = date.today()
     content = xlsx_bytes([
         ["订单编号", "客户编号", "日期", "金额", "毛利", "产品线"],
         ["T-1", "B-1", datetime(today.year, today.month, 1), 1234.5, 300, "泵"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import zoneinfo
 from decimal import Decimal
 
 import pytest
@@ -19,15 +18,17 @@ from accounts.figures import figures_recompute
 from accounts.models import Account, AccountTeamMember, Contact, Contract, Transaction
 from accounts.profile import account_revenue_by_month, relationship_map
 from accounts.timeline import TimelineEntry, account_timeline, register_timeline_source
+from kam import clock
 from kam.models import Membership
 from kam.roles import Actor
 from kam.tenancy import tenant_context
 from tests.conftest import login, make_member
 from tests.factories import make_account
 
-pytestmark = pytest.mark.django_db
+# The 360° page counts months and renewals from the tenant's today: on the frozen clock.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
-SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+SHANGHAI = clock.zone("Asia/Shanghai")
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -633,7 +634,7 @@ def test_360_page_figures_empty_state_then_figures(client, admin_a):
     assert "Key figures are not computed yet" in body
     assert "No revenue in the last 24 months" in body
     other = make_account(admin_a.tenant, "Other")
-    today = timezone.localdate(timezone=SHANGHAI)
+    today = clock.today(admin_a.tenant)
     make_tx(account, today - datetime.timedelta(days=10), "300.00", gross_margin=Decimal("90.00"))
     make_tx(account, today - datetime.timedelta(days=400), "200.00")
     make_tx(other, today - datetime.timedelta(days=5), "700.00")

@@ -133,8 +133,8 @@ def test_list_shows_every_accounts_tier_and_nulls_when_not_tiered(api, tenant_a,
          "tier_breakdown"))
 
 
-def test_override_is_shown_beside_the_computed_tier(api, tenant_a, book, exec_a):
-    until = datetime.date.today() + datetime.timedelta(days=30)
+def test_override_is_shown_beside_the_computed_tier(api, tenant_a, book, exec_a, today):
+    until = today + datetime.timedelta(days=30)
     with tenant_context(tenant_a):
         tier_override_set(account=book["Y"], tier="strategic", reason="Group framework deal",
                           until=until, by=exec_a)
@@ -221,11 +221,11 @@ def test_account_list_queries_do_not_grow_with_tiered_accounts(api, tenant_a, ad
 
 
 @pytest.fixture
-def history(tenant_a, book, exec_a):
+def history(tenant_a, book, exec_a, today):
     """The run's four first tierings at RUN_AT, then an override of Y at OVERRIDE_AT."""
     with tenant_context(tenant_a):
         tier_override_set(account=book["Y"], tier="strategic", reason="Group framework deal",
-                          until=datetime.date.today() + datetime.timedelta(days=30), by=exec_a)
+                          until=today + datetime.timedelta(days=30), by=exec_a)
         TierChange.objects.filter(source="override").update(changed_at=OVERRIDE_AT)
         run = list(TierChange.objects.filter(changed_at=RUN_AT).order_by("id")
                    .values_list("id", flat=True))
@@ -263,14 +263,14 @@ def test_the_computed_reason_is_translated(api, tenant_a, book, history):
     assert "72.00" in reasons["W"] and "1" in reasons["W"]
 
 
-def test_ended_overrides_say_removed_or_expired(api, tenant_a, book, history, exec_a):
+def test_ended_overrides_say_removed_or_expired(api, tenant_a, book, history, exec_a, today):
     with tenant_context(tenant_a):
         tier_override_clear(account=book["Y"], by=exec_a)  # removed by a person
         tier_override_set(account=book["W"], tier="strategic", reason="Pilot",
-                          until=datetime.date.today(), by=exec_a)
+                          until=today, by=exec_a)
     # The nightly run after the expiry date ends W's override by itself.
     tier_recompute(tenant_id=tenant_a.pk,
-                   today=datetime.date.today() + datetime.timedelta(days=1))
+                   today=today + datetime.timedelta(days=1))
     read_key(tenant_a, api)
     results = api.get(CHANGES_URL).json()["results"]
     ended = [(item["account_name"], item["reason"], item["changed_by"]) for item in results

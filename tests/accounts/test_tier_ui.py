@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import datetime
 import re
-import zoneinfo
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import formats, translation
 
-from accounts.figures import tenant_today
 from accounts.models import Account, AccountTier, TierChange
 from accounts.tier_timeline import tier_changes_source
 from accounts.tiering import tier_override_set, tier_recompute
+from kam import clock
 from kam.jobs import run_job
 from kam.roles import Actor
 from kam.tenancy import tenant_context
@@ -25,7 +24,8 @@ from tests.accounts.tiering_book import figures, save_policy
 from tests.conftest import bearer, key_for, login
 from tests.factories import make_account
 
-pytestmark = pytest.mark.django_db
+# Every test here reads the tenant's today (expiry dates, the default expiry, the timeline).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
@@ -94,7 +94,7 @@ def end_url(account: Account) -> str:
 
 
 def in_days(tenant, days: int) -> datetime.date:
-    return tenant_today(tenant) + datetime.timedelta(days=days)
+    return clock.today(tenant) + datetime.timedelta(days=days)
 
 
 # --- the panel ------------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def test_data_as_of_in_the_tenants_time_zone(client, admin_a, book):
     figures_run = run_job("figures", tenant)
     assert tiering.outcome == figures_run.outcome == "succeeded"
     body = page(client, book["W"])
-    new_york = zoneinfo.ZoneInfo("America/New_York")
+    new_york = clock.zone("America/New_York")
     with translation.override("en"):
         when = formats.date_format(tiering.finished_at.astimezone(new_york),
                                    "SHORT_DATETIME_FORMAT")
@@ -393,7 +393,7 @@ def test_timeline_source_is_one_query_and_respects_the_window(admin_a, book):
             entries = tier_changes_source(actor=actor, account=account, since=None, until=None)
         assert len(ctx.captured_queries) == 1
         assert len(entries) == 6
-        today = tenant_today(admin_a.tenant)
+        today = clock.today(admin_a.tenant)
         assert tier_changes_source(actor=actor, account=account, since=today, until=today)
         assert not tier_changes_source(actor=actor, account=account,
                                        since=today + datetime.timedelta(days=1), until=None)
@@ -481,10 +481,9 @@ def test_360_page_query_count_does_not_depend_on_the_tier(client, admin_a, book)
     assert count(book["Z"]) == count(book["W"]) == count(book["X"])
 
 
-def test_now_is_used_for_the_default_expiry(client, admin_a, book, monkeypatch):
+@pytest.mark.clock("2026-03-31T23:30:00+00:00")
+def test_now_is_used_for_the_default_expiry(client, admin_a, book):
     # 23:30 UTC is already the next day in Shanghai (the tenant's zone).
-    monkeypatch.setattr(timezone, "now",
-                        lambda: datetime.datetime(2026, 3, 31, 23, 30, tzinfo=datetime.UTC))
     login(client, admin_a)
     form = client.get(override_url(book["W"]))
     assert form.context["form"].initial["until"] == datetime.date(2026, 4, 1) + datetime.timedelta(

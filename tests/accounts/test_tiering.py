@@ -20,10 +20,12 @@ from accounts.tiering import (
     tier_preview,
     tier_recompute,
 )
+from kam import clock
 from kam.jobs import run_job
 from kam.models import JobOutcome, JobRun
 from kam.tenancy import tenant_context
 from tests.accounts.tiering_book import figures, policy_criteria, save_policy
+from tests.conftest import LATE_UTC
 from tests.factories import make_account
 
 TODAY = datetime.date(2026, 6, 30)
@@ -127,22 +129,30 @@ def test_preview_equals_what_the_job_then_does(tenant_a, book):
 
 
 @pytest.mark.django_db
-def test_override_wins_until_it_expires(tenant_a, book, exec_a):
+@pytest.mark.clock(LATE_UTC)
+def test_override_wins_until_it_expires(tenant_a, tenant_zone, book, exec_a, frozen_clock):
+    """The expiry day is the tenant's: at 23:30 UTC it is already the 16th in Shanghai and
+    Kolkata, still the 15th in Los Angeles; the nightly run of the tenant's next day ends it."""
     tier_recompute(tenant_id=tenant_a.pk, today=TODAY)
     y = book["Y"]
+    today = clock.today(tenant_a)
     with tenant_context(tenant_a):
+        with pytest.raises(ValidationError):  # yesterday, where the tenant works
+            tier_override_set(account=y, tier="strategic", reason="Too late",
+                              until=today - datetime.timedelta(days=1), by=exec_a)
         tier_override_set(account=y, tier="strategic", reason="Group-wide framework deal",
-                          until=datetime.date.today() + datetime.timedelta(days=10), by=exec_a)
+                          until=today + datetime.timedelta(days=10), by=exec_a)
     assert state(tenant_a, y)[0] == "strategic"
-    # the nightly run keeps the override and the computed tier beside it
-    tier_recompute(tenant_id=tenant_a.pk, today=datetime.date.today())
+    # the nightly run keeps the override and the computed tier beside it, through its last day
+    assert run_job("tiering", tenant_a).outcome == "succeeded"
+    tier_recompute(tenant_id=tenant_a.pk, today=today + datetime.timedelta(days=10))
     with tenant_context(tenant_a):
         row = AccountTier.objects.get(account=y)
         assert (row.tier, row.computed_tier, row.override_tier) == ("strategic", "important",
                                                                     "strategic")
-    # after the expiry date the job drops it and records why
-    tier_recompute(tenant_id=tenant_a.pk,
-                   today=datetime.date.today() + datetime.timedelta(days=11))
+    # the night after its last day (on the tenant's clock) the job drops it and records why
+    frozen_clock.shift(datetime.timedelta(days=11))
+    assert run_job("tiering", tenant_a).outcome == "succeeded"
     with tenant_context(tenant_a):
         row = AccountTier.objects.get(account=y)
         assert (row.tier, row.override_tier, row.override_until) == ("important", "", None)
@@ -152,16 +162,16 @@ def test_override_wins_until_it_expires(tenant_a, book, exec_a):
 
 
 @pytest.mark.django_db
-def test_override_validation_and_clear(tenant_a, book, exec_a):
+def test_override_validation_and_clear(tenant_a, book, exec_a, today):
     y = book["Y"]
     with tenant_context(tenant_a):
         with pytest.raises(ValidationError) as err:
             tier_override_set(account=y, tier="platinum", reason=" ",
-                              until=datetime.date.today() - datetime.timedelta(days=1), by=exec_a)
+                              until=today - datetime.timedelta(days=1), by=exec_a)
         assert set(err.value.message_dict) == {"tier", "reason", "until"}
         assert not AccountTier.objects.exists()  # nothing written
         tier_override_set(account=y, tier="key", reason="Pilot",
-                          until=datetime.date.today(), by=exec_a)
+                          until=today, by=exec_a)
         assert AccountTier.objects.get(account=y).tier == "key"
         tier_override_clear(account=y, by=exec_a)
         row = AccountTier.objects.get(account=y)
@@ -306,7 +316,7 @@ def test_a_threshold_beyond_any_figure_is_rejected(tenant_a):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_override_committed_while_the_job_waits_is_kept(tenant_a, book, exec_a):
+def test_an_override_committed_while_the_job_waits_is_kept(tenant_a, book, exec_a, today):
     """An override holds the account's row; the nightly run starts meanwhile. The run must wait
     and then see the override — not write its start-of-run snapshot over it."""
     from django.db import transaction
@@ -320,7 +330,7 @@ def test_an_override_committed_while_the_job_waits_is_kept(tenant_a, book, exec_
         try:
             with tenant_context(tenant_a), transaction.atomic():
                 tier_override_set(account=y, tier="strategic", reason="Framework deal",
-                                  until=datetime.date.today() + datetime.timedelta(days=30),
+                                  until=today + datetime.timedelta(days=30),
                                   by=exec_a)
                 in_override.set()
                 release.wait(10)  # still uncommitted while the run starts

@@ -65,9 +65,9 @@ def test_router_names_the_endpoints():
 # --- happy path ---------------------------------------------------------------------------------
 
 
-def test_create_list_retrieve_update_delete_and_fresh_figures(writer_a, admin_a):
+def test_create_list_retrieve_update_delete_and_fresh_figures(writer_a, admin_a, today):
     account = make_account(admin_a.tenant, "苏州精工")
-    recent = (datetime.date.today() - datetime.timedelta(days=10)).isoformat()
+    recent = (today - datetime.timedelta(days=10)).isoformat()
     payload = {"account": account.pk, "date": recent, "amount": "1200.50",
                "gross_margin": "300.00", "product_line": "数控机床", "external_id": "SO-1"}
     response = writer_a.post(LIST_URL, payload, format="json")

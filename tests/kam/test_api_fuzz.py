@@ -49,6 +49,7 @@ from hypothesis import strategies as st
 from accounts.models import AccountTeamMember, Contact, Contract, Transaction
 from accounts.tiering import tier_override_set, tier_recompute
 from accounts.validators import uscc_check_character
+from kam import clock
 from kam.models import Membership, Tenant
 from kam.roles import Role
 from kam.tenancy import tenant_context
@@ -194,7 +195,7 @@ def fuzz_data(tenant_a: Tenant) -> FuzzRun:
     RUN.statuses.clear()
     admin = make_member(tenant_a, "fuzz_admin", Role.ADMIN)
     manager = make_member(tenant_a, "fuzz_manager", Role.MANAGER)
-    today = datetime.date.today()
+    today = clock.today(tenant_a)
     with tenant_context(tenant_a):
         root = make_account(tenant_a, "华东总部集团", owner=manager)
         accounts = [root] + [make_account(tenant_a, f"模糊测试客户 {i}", owner=manager, parent=root,

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from accounts.models import Account
+from kam import clock
 from kam.models import ApiKey, Membership
 from kam.services import api_key_authenticate, api_key_create, api_key_revoke
 from kam.tenancy import tenant_context
@@ -152,9 +152,9 @@ def test_last_used_at_is_recorded_on_use(api, tenant_a):
     key, raw = create(tenant_a)
     assert ApiKey.unscoped_all_tenants.get(pk=key.pk).last_used_at is None
     bearer(api, raw)
-    before = timezone.now()
+    before = clock.now()
     assert api.get(LIST_URL).status_code == 200
-    after = timezone.now()
+    after = clock.now()
     used = ApiKey.unscoped_all_tenants.get(pk=key.pk).last_used_at
     assert used is not None
     assert before <= used <= after
@@ -166,7 +166,7 @@ def test_last_used_at_is_recorded_on_use(api, tenant_a):
     assert ApiKey.unscoped_all_tenants.get(pk=key.pk).last_used_at == used
 
     # Later it is recorded again.
-    long_ago = timezone.now() - timedelta(minutes=5)
+    long_ago = clock.now() - timedelta(minutes=5)
     with tenant_context(key.tenant):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=long_ago)
     assert api.get(LIST_URL).status_code == 200

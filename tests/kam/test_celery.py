@@ -10,8 +10,8 @@ from celery.contrib.testing.worker import start_worker
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import connections
-from django.utils import timezone
 
+from kam import clock
 from kam.celery import app
 from kam.tasks import clear_expired_sessions
 
@@ -21,7 +21,7 @@ def _make_session(expire_in: timedelta) -> str:
     store["k"] = "v"
     store.create()
     Session.objects.filter(session_key=store.session_key).update(
-        expire_date=timezone.now() + expire_in)
+        expire_date=clock.now() + expire_in)
     return store.session_key
 
 

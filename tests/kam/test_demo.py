@@ -13,7 +13,6 @@ from django.db.models.functions import ExtractMonth
 
 from accounts.contracts import renewals_due
 from accounts.demo import ACCOUNTS_PER_TENANT, HUADONG, PACIFIC
-from accounts.figures import tenant_today
 from accounts.models import (
     Account,
     AccountFigures,
@@ -28,6 +27,8 @@ from accounts.models import (
     Transaction,
 )
 from accounts.validators import validate_uscc
+from kam import clock
+from kam.clock import add_months
 from kam.models import Membership, Tenant
 from kam.roles import Actor, Role
 from kam.tenancy import tenant_context
@@ -113,9 +114,33 @@ def test_demo_profiles(seeded):
         check_profile(spec)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", [
+    pytest.param(m, marks=pytest.mark.clock(m), id=label) for label, m in (
+        ("leap-day", "2028-02-29T03:00:00+00:00"),
+        ("last-minute-of-the-year-in-shanghai", "2026-12-31T15:59:00+00:00"),
+        ("first-of-the-month-in-shanghai-still-the-last-in-utc", "2027-04-30T23:30:00+00:00"),
+    )])
+def test_demo_profiles_on_hard_days(moment, frozen_clock):
+    """The demo is built relative to the day it is seeded on: the same checks hold on a leap day,
+    at the turn of a year and on a first of the month that is still the last in UTC."""
+    call_command("seed_demo", stdout=io.StringIO())
+    for spec in (HUADONG, PACIFIC):
+        check_profile(spec)
+
+
+def test_seed_demo_as_of_a_given_day():
+    call_command("seed_demo", "--as-of", "2027-03-31", stdout=io.StringIO())
+    with tenant_context(Tenant.objects.get(slug=HUADONG.slug)):
+        last = Transaction.objects.order_by("-date").values_list("date", flat=True)[0]
+        first = Transaction.objects.order_by("date").values_list("date", flat=True)[0]
+    assert datetime.date(2027, 3, 1) <= last <= datetime.date(2027, 3, 31)
+    assert datetime.date(2025, 4, 1) <= first < datetime.date(2025, 5, 1)
+
+
 def check_profile(spec) -> None:
     tenant = Tenant.objects.get(slug=spec.slug)
-    today = tenant_today(tenant)
+    today = clock.today(tenant)
     with tenant_context(tenant):
         accounts = Account.objects.all()
         customers = accounts.exclude(lifecycle_status=LifecycleStatus.PROSPECT)
@@ -147,17 +172,26 @@ def check_profile(spec) -> None:
         assert owner_rows.count() == accounts.count()
         assert set(team.values_list("team_role", flat=True)) == set(TeamRole.values)
 
-        # 24 months of transactions up to today.
+        # 24 calendar months of transactions: 23 whole ones and the current one up to today.
         txs = Transaction.objects.all()
         first, last = txs.order_by("date")[0].date, txs.order_by("-date")[0].date
-        assert last <= today and (today - last).days < 31
-        assert (today - first).days >= 700 and (today - first).days <= 745
+        this_month = today.replace(day=1)
+        assert last <= today and (today - last).days < 62
+        assert add_months(this_month, -23) <= first < add_months(this_month, -22)
         assert txs.filter(refund_of__isnull=False).count() >= 3
-        by_month = dict(txs.filter(refund_of=None).annotate(m=ExtractMonth("date"))
-                        .values("m").annotate(total=Sum("amount")).values_list("m", "total"))
-        assert by_month[2] < by_month[12] and by_month[2] < by_month[11]  # Q4 peak, Feb low
+        # The season, from whole months only (the current one is partial): the average per
+        # calendar month over the 23 whole months, where some months occur twice, some once.
+        whole = txs.filter(refund_of=None, date__gte=add_months(this_month, -23),
+                           date__lt=this_month)
+        totals = dict(whole.annotate(m=ExtractMonth("date")).values("m")
+                      .annotate(total=Sum("amount")).values_list("m", "total"))
+        occurrences = {m: 0 for m in range(1, 13)}
+        for ago in range(1, 24):
+            occurrences[add_months(this_month, -ago).month] += 1
+        per_month = {m: totals[m] / occurrences[m] for m in range(1, 13)}
+        assert per_month[2] < per_month[12] and per_month[2] < per_month[11]  # Q4 peak, Feb low
         if spec is HUADONG:  # the Spring Festival dip
-            assert by_month[2] < Decimal("0.7") * by_month[3]
+            assert per_month[2] < Decimal("0.7") * per_month[3]
         assert not txs.filter(account__lifecycle_status=LifecycleStatus.PROSPECT).exists()
 
         # Contracts: mostly active, some expired, a few drafts; a few renewals due.

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 
 from accounts.models import Account, Transaction
-from kam import jobs
+from kam import clock, jobs
 from kam.celery import app
 from kam.jobs import JobResult, run_job
 from kam.models import JobOutcome, JobRun
@@ -26,7 +26,7 @@ def _with_sales(tenant, names: list[str]) -> None:
         account = make_account(tenant, name)
         with tenant_context(tenant):
             Transaction.objects.create(account=account, amount=Decimal("100.00"),
-                                       date=datetime.date.today() - datetime.timedelta(days=3))
+                                       date=clock.today(tenant) - datetime.timedelta(days=3))
 
 
 @pytest.mark.django_db

@@ -14,7 +14,6 @@ import time
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import pytest
 from celery import signals
@@ -25,11 +24,10 @@ from django.contrib.sessions.models import Session
 from django.db import OperationalError, connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import AccountTier, TierChange, Transaction
 from accounts.tiering import default_criteria, tier_policy_save
-from kam import jobs
+from kam import clock, jobs
 from kam import tasks as kam_tasks
 from kam.celery import app
 from kam.jobs import JobResult, job_names, run_job
@@ -41,11 +39,13 @@ from tests.factories import make_account
 from tests.kam.test_security import assert_csp_clean_page, assert_strict_csp, inline_code
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-NEW_YORK = ZoneInfo("America/New_York")
+SHANGHAI = clock.zone("Asia/Shanghai")
+NEW_YORK = clock.zone("America/New_York")
+LOS_ANGELES = clock.zone("America/Los_Angeles")
+KOLKATA = clock.zone("Asia/Kolkata")  # UTC+05:30: 02:00 local is 20:30 UTC the day before
 
 
-def at(zone: ZoneInfo, day: int, hour: int, minute: int = 0, month: int = 7) -> str:
+def at(zone: datetime.tzinfo, day: int, hour: int, minute: int = 0, month: int = 7) -> str:
     """An ISO moment (what beat-style callers pass as ``now``) at a local time in ``zone``."""
     return datetime.datetime(2026, month, day, hour, minute, tzinfo=zone).isoformat()
 
@@ -73,7 +73,7 @@ def dispatched_for(tenant: Tenant) -> datetime.date | None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("zone", [SHANGHAI, NEW_YORK], ids=str)
+@pytest.mark.parametrize("zone", [SHANGHAI, NEW_YORK, LOS_ANGELES, KOLKATA], ids=str)
 def test_a_tenant_is_claimed_once_per_local_date_from_0200_local(
         zone, enqueued, django_capture_on_commit_callbacks):
     tenant = Tenant.objects.create(name="T", slug="t", time_zone=str(zone))
@@ -121,6 +121,27 @@ def test_each_tenant_follows_its_own_clock(tenant_a, tenant_b, enqueued,
     assert [c["kwargs"]["tenant_id"] for c in enqueued][-1] == tenant_a.pk
     assert (dispatched_for(tenant_a), dispatched_for(tenant_b)) == (
         datetime.date(2026, 7, 2), datetime.date(2026, 7, 1))
+
+
+@pytest.mark.django_db
+@pytest.mark.clock("2026-07-01T20:30:00+00:00")
+def test_beat_reads_the_clock_in_each_tenants_zone(tenant_a, tenant_b, enqueued, frozen_clock,
+                                                   django_capture_on_commit_callbacks):
+    """Beat passes no moment: the dispatcher asks kam.clock. At 20:30 UTC on 1 July it is 02:00
+    on 2 July in Kolkata (due for the 2nd) and 13:30 on 1 July in Los Angeles (already run)."""
+    Tenant.objects.filter(pk=tenant_a.pk).update(time_zone="Asia/Kolkata",
+                                                 nightly_dispatched_for=datetime.date(2026, 7, 1))
+    Tenant.objects.filter(pk=tenant_b.pk).update(time_zone="America/Los_Angeles",
+                                                 nightly_dispatched_for=datetime.date(2026, 7, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_nightly() == 1
+    assert [c["kwargs"]["tenant_id"] for c in enqueued] == [tenant_a.pk]
+    assert (dispatched_for(tenant_a), dispatched_for(tenant_b)) == (
+        datetime.date(2026, 7, 2), datetime.date(2026, 7, 1))
+    frozen_clock.shift(datetime.timedelta(hours=12, minutes=59))  # 09:29 UTC: LA is 02:29
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_nightly() == 1
+    assert dispatched_for(tenant_b) == datetime.date(2026, 7, 2)
 
 
 @pytest.mark.django_db
@@ -390,7 +411,8 @@ def book(tenant: Tenant, accounts: dict[str, tuple[int, str]]) -> dict[str, int]
         with tenant_context(tenant):
             if Decimal(revenue):
                 Transaction.objects.create(account=account, amount=Decimal(revenue),
-                                           date=timezone.now().date() - datetime.timedelta(days=3))
+                                           # The worker process reads the real clock.
+                                           date=clock.today(tenant) - datetime.timedelta(days=3))
     with tenant_context(tenant):
         policy_revenue_and_strategic()
     return ids
@@ -415,7 +437,7 @@ def expired_session() -> str:
     store["k"] = "v"
     store.create()
     Session.objects.filter(session_key=store.session_key).update(
-        expire_date=timezone.now() - datetime.timedelta(days=1))
+        expire_date=clock.now() - datetime.timedelta(days=1))
     return store.session_key
 
 
@@ -578,9 +600,9 @@ def test_admins_see_last_runs_outcomes_and_last_success(client, admin_a, monkeyp
 def test_skipped_and_running_runs_are_labelled(client, admin_a):
     tenant = admin_a.tenant
     with tenant_context(tenant):
-        JobRun.objects.create(job="tiering", started_at=timezone.now(), outcome="skipped",
-                              finished_at=timezone.now())
-        JobRun.objects.create(job="figures", started_at=timezone.now())  # still running
+        JobRun.objects.create(job="tiering", started_at=clock.now(), outcome="skipped",
+                              finished_at=clock.now())
+        JobRun.objects.create(job="figures", started_at=clock.now())  # still running
     login(client, admin_a)
     body = get(client).content.decode()
     assert 'kam-job-skipped">Skipped: another run was in progress<' in body

@@ -25,6 +25,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import Contact
+from kam import clock
 from kam.models import ApiKeyScope, Membership, Tenant
 from kam.roles import (
     PERMISSION_TABLE,
@@ -119,7 +120,7 @@ PROBES: dict[str, list[Probe]] = {
         Probe("page", "GET", lambda s: reverse("account-tier-override", args=[s.own.pk]), 200),
         Probe("page", "POST", lambda s: reverse("account-tier-override", args=[s.own.pk]), 302,
               body=lambda s: {"tier": "strategic", "reason": "probe",
-                              "until": (datetime.date.today()
+                              "until": (clock.today(s.tenant)
                                         + datetime.timedelta(days=30)).isoformat()}),
     ],
     Perm.SETTINGS_MANAGE: [
