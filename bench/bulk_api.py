@@ -141,7 +141,7 @@ def main() -> int:
     setup_django()
     from django.db import connection
 
-    from accounts.figures import figures_recompute
+    from accounts.figures.services import figures_recompute
     from kam.services import api_key_create, api_key_revoke
     from kam.tenancy import tenant_context
 

@@ -98,7 +98,7 @@ def op_export(arg: str) -> dict:
 def op_import(arg: str) -> dict:
     """arg: [fresh:]path of a CSV of accounts, imported into a separate tenant (upsert by
     external_id); "fresh:" first removes that tenant's accounts so every row is new."""
-    from accounts import imports
+    from accounts.imports import run as imports
 
     tenant, _user, _client = _admin_client(IMPORT_SLUG, username="bench.importer")
     result = imports.bench_import_file(tenant=tenant, path=Path(arg), kind="accounts")

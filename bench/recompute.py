@@ -105,7 +105,7 @@ def _baseline(tenant_id: int, today: datetime.date) -> tuple[float, int]:
 
 
 def _service(tenant_id: int, today: datetime.date) -> tuple[float, int]:
-    from accounts.figures import figures_recompute
+    from accounts.figures.services import figures_recompute
 
     started = time.perf_counter()
     rows = figures_recompute(tenant_id=tenant_id, today=today)
@@ -122,9 +122,9 @@ def _clear(tenant_id: int) -> None:
 def _explain(tenant_id: int, today: datetime.date) -> None:
     from django.db import connection, transaction
 
-    from accounts import figures
+    from accounts.figures import sql as figures
 
-    sql = figures._FIGURES_SQL.format(agg_filter="", account_filter="")
+    sql = figures.FIGURES_SQL.format(agg_filter="", account_filter="")
     params = {"tenant": tenant_id, "today": today, "now": datetime.datetime.now(datetime.UTC)}
     with transaction.atomic(), connection.cursor() as cursor:  # inside the bench tenant
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
@@ -189,7 +189,7 @@ def main() -> int:
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE too")
     args = parser.parse_args()
     setup_django()
-    from accounts.figures import tenant_today
+    from kam.clock import today as tenant_today
 
     tenant = bench_tenant()
     t = tenant.pk

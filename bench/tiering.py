@@ -360,8 +360,8 @@ def generate(n_tenants: int) -> None:
     """Fill what is missing (a rerun skips it); print what it did."""
     from django.db import connection
 
-    from accounts.figures import figures_recompute
-    from accounts.tiering import tier_policy_ensure
+    from accounts.figures.services import figures_recompute
+    from accounts.tiering.services import tier_policy_ensure
     from kam.tenancy import tenant_context
 
     steps: list[list[str]] = []
@@ -633,7 +633,7 @@ def _python_score(criteria: dict, account, figures) -> Decimal:
 
 
 def _python_tier(policy, score: Decimal, previous: str | None) -> str:
-    from accounts.tier_models import TIER_RANK
+    from accounts.tiering.models import TIER_RANK
 
     rank = TIER_RANK.get(previous or "", 0)
     margin = Decimal(policy.hysteresis)
@@ -651,7 +651,7 @@ def orm_loop(tenants: list) -> tuple[float, int]:
     from django.utils import timezone
 
     from accounts.models import Account, AccountFigures, AccountTier, TierChange
-    from accounts.tiering import current_policy
+    from accounts.tiering.selectors import current_policy
     from kam.tenancy import tenant_context
 
     accounts = 0
@@ -703,16 +703,17 @@ def explain(tenant) -> None:
     state: as kam_app under RLS (the plan) and as the owner with RLS not forced (the timings)."""
     from django.utils import timezone
 
-    from accounts import tiering
-    from accounts.figures import tenant_today
+    from accounts.tiering import selectors as tiering_selectors
+    from accounts.tiering import sql as tiering_sql
+    from kam.clock import today as tenant_today
     from kam.tenancy import tenant_context
 
     with tenant_context(tenant):
-        policy = tiering.current_policy()
-        sql, params = tiering._scoring_sql(policy, accounts=False)
+        policy = tiering_selectors.current_policy()
+        sql, params = tiering_sql.scoring_sql(policy, accounts=False)
         params.update(tenant=tenant.pk, today=tenant_today(tenant), now=timezone.now(),
                       policy=policy.pk, run=None, accounts=None)
-        statement = "EXPLAIN (ANALYZE, BUFFERS) " + sql + tiering._RECOMPUTE_SQL
+        statement = "EXPLAIN (ANALYZE, BUFFERS) " + sql + tiering_sql.RECOMPUTE_SQL
         for state, first_run in (("first run", True), ("steady state", False)):
             plans = {}
             for who, context in (("kam_app under RLS", _app_rolled_back),
@@ -790,7 +791,7 @@ def measure(args: argparse.Namespace) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from accounts.figures import tenant_today
+    from kam.clock import today as tenant_today
 
     tenants = _bench_tenants()
     counts = {table: _system_counts(table) for table in ("accounts_account",

@@ -137,7 +137,7 @@ def bulk_run(variant: str, tenant, rows: int) -> dict[str, float]:
     import bulk_api
     from django.db import connection, transaction
 
-    from accounts.transactions import transaction_bulk_upsert
+    from accounts.transactions.services import transaction_bulk_upsert
     from kam.models import Membership
     from kam.roles import Actor
 

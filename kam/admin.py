@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from kam import services
 from kam.models import ApiKey, JobRun, Membership, Tenant
 
 
@@ -48,6 +49,11 @@ class TenantOwnedAdmin(admin.ModelAdmin):
 class TenantAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "time_zone", "currency", "default_language", "is_active")
     search_fields = ("name", "slug")
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:  # a tenant added here starts like one made by tenant_create
+            services.tenant_setup(tenant=obj)
 
 
 @admin.register(Membership)

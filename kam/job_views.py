@@ -10,29 +10,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from kam.decorators import tenant_page
-from kam.jobs import job_names
+from kam.jobs import job_label, job_names
+from kam.lists import page_of
 from kam.models import JobOutcome, JobRun
-from kam.pagination import KeysetError, keyset_page
 from kam.roles import Perm
 from kam.tasks import NIGHTLY_LOCAL_TIME
 
 PAGE_SIZE = 25
 ORDER = ("-started_at", "-id")
-# What the registered jobs do, in the page's words; a job missing here shows its registry name.
-JOB_LABELS = {
-    "figures": gettext_lazy("Account figures"),
-    "tiering": gettext_lazy("Tiering"),
-}
-
-
-def job_label(name: str) -> str:
-    return str(JOB_LABELS.get(name, name))
-
-
 def duration_text(started: datetime.datetime | None, finished: datetime.datetime | None) -> str:
     """"4.2 s", "3 min 07 s", "1 h 05 min"; "—" while the run has not finished."""
     if started is None or finished is None:
@@ -94,11 +82,7 @@ def job_runs(request: HttpRequest) -> HttpResponse:
         return render(request, "kam/job_runs.html", context, status=400)
     context["summaries"] = job_summaries(names)
     qs = job_run_queryset(job or None)
-    try:
-        page = keyset_page(qs, order=ORDER, cursor=request.GET.get("cursor"), size=PAGE_SIZE)
-    except KeysetError:
-        # A tampered cursor (or one of a run that has gone) restarts at the first page.
-        page = keyset_page(qs, order=ORDER, cursor=None, size=PAGE_SIZE)
+    page = page_of(request, qs, order=ORDER, size=PAGE_SIZE)
     for run in page.items:
         run.duration = duration_text(run.started_at, run.finished_at)
         run.label = job_label(run.job)

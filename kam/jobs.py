@@ -1,21 +1,27 @@
 """Nightly jobs: a registry, and the one way to run a job for one tenant (``run_job``).
 
-A job is a function ``(tenant_id, run) -> JobResult`` registered with ``@nightly_job("name")``;
-it does its work set-based (one or a few SQL statements) and is idempotent. Jobs run in the order
-they were registered (figures before tiering: tiers read the figures). ``run_job`` sets the
-tenant, records a ``kam.JobRun`` (started, finished, rows examined/changed, outcome, error) and
-keeps the record even when the job fails: the job's own work is rolled back (its transaction), the
-run row is written outside it. Inside the job's transaction it takes
-``pg_try_advisory_xact_lock`` per (job, tenant): a run that finds it taken does nothing and is
-recorded as *skipped*. Celery tasks, ``manage.py run_nightly`` and tests all go through it.
+A job is a function ``(tenant_id, run) -> JobResult`` registered with
+``@nightly_job("name", after=(...))``; it does its work set-based (one or a few SQL statements)
+for the day ``run.as_of`` (the tenant's today unless the run is "as of" another day) and is
+idempotent. Jobs run after the jobs they name in ``after`` (tiering after figures: tiers read the
+figures): ``job_names()`` is a topological order of the registry, ties in registration order.
+``run_job`` sets the tenant, records a ``kam.JobRun`` (started, finished, rows examined/changed,
+outcome, error) and keeps the record even when the job fails: the job's own work is rolled back
+(its transaction), the run row is written outside it. Inside the job's transaction it takes
+``pg_try_advisory_xact_lock`` per (job, tenant) — the only lock a run takes for that: a job takes
+no second lock of its own inside it, so "skipped" always means another run of the same job —
+and a run that finds it taken does nothing and is recorded as *skipped*. Celery tasks,
+``manage.py run_nightly`` and tests all go through it.
 """
 
 from __future__ import annotations
 
 import datetime
+import graphlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -34,21 +40,59 @@ class JobResult:
 
 JobFunc = Callable[[int, JobRun], JobResult]
 _JOBS: dict[str, JobFunc] = {}
+_AFTER: dict[str, tuple[str, ...]] = {}
+_LABELS: dict[str, Any] = {}
 
 
-def nightly_job(name: str) -> Callable[[JobFunc], JobFunc]:
+def nightly_job(name: str, *, after: tuple[str, ...] = (), label: Any = None
+                ) -> Callable[[JobFunc], JobFunc]:
+    """Register a nightly job that runs after the jobs named in ``after``; ``label`` is what the
+    job-runs page calls it (a lazy translation)."""
     def register(func: JobFunc) -> JobFunc:
-        if name in _JOBS and _JOBS[name] is not func:
+        if name in _JOBS and (_JOBS[name] is not func or _AFTER[name] != tuple(after)):
             raise ValueError(f"nightly job {name!r} is registered twice")
         _JOBS[name] = func
+        _AFTER[name] = tuple(after)
+        _LABELS[name] = label or name
         return func
 
     return register
 
 
+def job_label(name: str) -> str:
+    """The job's name for people (its registry name if it has none, or is unknown)."""
+    return str(_LABELS.get(name, name))
+
+
+def job_order(after: dict[str, tuple[str, ...]]) -> list[str]:
+    """The jobs of ``after`` (job → the jobs it runs after) in an order that runs every job after
+    its prerequisites; independent jobs keep their order in ``after``. ``ValueError`` for a cycle or
+    an unknown prerequisite."""
+    for name, needs in after.items():
+        unknown = [n for n in needs if n not in after]
+        if unknown:
+            raise ValueError(f"nightly job {name!r} runs after unknown jobs: {', '.join(unknown)}")
+    sorter = graphlib.TopologicalSorter({name: set(needs) for name, needs in after.items()})
+    position = {name: i for i, name in enumerate(after)}
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as exc:
+        raise ValueError(f"nightly jobs run after each other in a cycle: {exc.args[1]}") from exc
+    order: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=position.__getitem__)
+        order.extend(ready)
+        sorter.done(*ready)
+    return order
+
+
 def job_names() -> list[str]:
-    """Every registered job, in the order they run (registration order)."""
-    return list(_JOBS)
+    """Every registered job, in the order they run (each after its prerequisites)."""
+    return job_order(_AFTER)
+
+
+def job_prerequisites(name: str) -> tuple[str, ...]:
+    return _AFTER[name]
 
 
 class _Skipped(Exception):
@@ -62,14 +106,18 @@ def _try_lock(job: str, tenant_id: int) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def run_job(job: str, tenant: Tenant) -> JobRun:
+def run_job(job: str, tenant: Tenant, *, as_of: datetime.date | None = None) -> JobRun:
     """Run one job for one tenant and record it. Never raises for the job's own errors; the
-    exception (if any) is on ``run.exception`` for callers that retry transient ones."""
+    exception (if any) is on ``run.exception`` for callers that retry transient ones.
+
+    ``as_of``: the day the run is for (``run.as_of``, read by the job): the tenant's today by
+    default; a past day reads only data dated on or before it."""
     if job not in _JOBS:
         raise KeyError(f"unknown nightly job {job!r}; known: {', '.join(job_names())}")
     with tenant_context(tenant):
         run = JobRun.objects.create(job=job, started_at=clock.now())
         run.exception = None
+        run.as_of = as_of or clock.today(tenant)
         try:
             with transaction.atomic():
                 if not _try_lock(job, tenant.pk):

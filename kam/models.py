@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 
 from django.conf import settings
@@ -156,6 +157,10 @@ class JobRun(TenantOwned):
     outcome = models.CharField(_("outcome"), max_length=10, choices=JobOutcome.choices,
                                default=JobOutcome.RUNNING)
     error = models.TextField(_("error"), blank=True)
+
+    # Set by kam.jobs.run_job, not stored: the day the run is for, and the job's exception.
+    as_of: datetime.date | None = None
+    exception: BaseException | None = None
 
     class Meta:
         verbose_name = _("job run")

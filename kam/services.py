@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -162,10 +163,31 @@ def member_update(*, membership_id: int, role: str, is_active: bool,
     return membership
 
 
+# What a new tenant starts with, registered by the apps (kam names none of them): e.g. the
+# accounts app's service standards and first tiering policy, stored rows that set-based SQL joins.
+_TENANT_SETUP: list[Callable[[], object]] = []
+
+
+def register_tenant_setup(step: Callable[[], object]) -> None:
+    """``step()`` runs inside every new tenant (idempotent: a step registered twice runs once)."""
+    if step not in _TENANT_SETUP:
+        _TENANT_SETUP.append(step)
+
+
+def tenant_setup(*, tenant: Tenant) -> None:
+    """Run every set-up step for ``tenant`` (each idempotent: safe on an existing tenant)."""
+    with tenant_context(tenant), transaction.atomic():
+        for step in _TENANT_SETUP:
+            step()
+
+
+@transaction.atomic
 def tenant_create(*, name: str, slug: str, time_zone: str = "Asia/Shanghai",
                   currency: str = "CNY", default_language: str = "zh-hans") -> Tenant:
+    """A new tenant with what every tenant starts with (``tenant_setup``), in one transaction."""
     tenant = Tenant(name=name, slug=slug, time_zone=time_zone, currency=currency,
                     default_language=default_language)
     tenant.full_clean()
     tenant.save()
+    tenant_setup(tenant=tenant)
     return tenant

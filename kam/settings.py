@@ -209,9 +209,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "account-list"
-LOGOUT_REDIRECT_URL = "login"
+LOGIN_URL = "kam:login"
+LOGIN_REDIRECT_URL = "accounts:account-list"
+LOGOUT_REDIRECT_URL = "kam:login"
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # read by htmx to send X-CSRFToken
@@ -306,9 +306,9 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "kam.pagination.TenantCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "kam.api.pagination.TenantCursorPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "kam.api.exception_handler",
+    "EXCEPTION_HANDLER": "kam.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
     # Per API key (or session user): kam.throttling reads KAM_API_RATE; counters in CACHES.
@@ -332,7 +332,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # One name for the tier choices wherever they appear (tier, computed_tier, from/to_tier).
-    "ENUM_NAME_OVERRIDES": {"TierEnum": "accounts.tier_models.Tier"},
+    "ENUM_NAME_OVERRIDES": {"TierEnum": "accounts.tiering.models.Tier"},
 }
 
 # No request bodies or parameters in logs: django.request logs the path only ("Not Found: /x/"),

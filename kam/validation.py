@@ -7,8 +7,22 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 
 Errors = dict[str, list[str]]
+
+
+def apply_changes(instance: models.Model, data: dict[str, Any], *, editable: Iterable[str],
+                  strip: Iterable[str] = ()) -> None:
+    """The start of every update service: refuse fields that may not be set (all of them named at
+    once), copy the values onto ``instance``, trim the text fields in ``strip`` (None → "")."""
+    unknown = set(data) - set(editable)
+    if unknown:
+        raise ValidationError({f: [_("This field cannot be set.")] for f in sorted(unknown)})
+    for field, value in data.items():
+        setattr(instance, field, value)
+    for field in strip:
+        setattr(instance, field, (getattr(instance, field) or "").strip())
 
 
 def check_unique(*, queryset: models.QuerySet, instance: models.Model, fields: Iterable[tuple[str, Any]],

@@ -45,7 +45,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("account-list")
+    return redirect(settings.LOGIN_REDIRECT_URL)  # the first page of the product
 
 
 @require_POST
@@ -58,7 +58,7 @@ def tenant_switch(request: HttpRequest) -> HttpResponse:
         raise Http404
     request.session[SESSION_TENANT_KEY] = membership.tenant_id
     messages.success(request, _("Switched to %(tenant)s.") % {"tenant": membership.tenant.name})
-    return redirect("account-list")
+    return redirect(settings.LOGIN_REDIRECT_URL)
 
 
 def _settings_context(request: HttpRequest, **extra) -> dict:
@@ -78,12 +78,6 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     return render(request, "kam/settings.html", _settings_context(request))
 
 
-def _form_errors(form, exc: ValidationError) -> None:
-    for field, msgs in exc.message_dict.items():
-        for msg in msgs:
-            form.add_error(field if field in form.fields else None, msg)
-
-
 @require_POST
 @tenant_page(Perm.SETTINGS_MANAGE)
 def member_add(request: HttpRequest) -> HttpResponse:
@@ -92,10 +86,10 @@ def member_add(request: HttpRequest) -> HttpResponse:
         try:
             membership = services.member_add(**form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form.add_service_errors(exc)
         else:
             messages.success(request, _("%(user)s was added.") % {"user": membership})
-            return redirect("settings")
+            return redirect("kam:settings")
     return render(request, "kam/settings.html",
                   _settings_context(request, member_form=form), status=400)
 
@@ -118,7 +112,7 @@ def member_update(request: HttpRequest, membership_id: int) -> HttpResponse:
             messages.success(request, _("The member was updated."))
     else:
         messages.error(request, _("Choose a valid role."))
-    return redirect("settings")
+    return redirect("kam:settings")
 
 
 @require_POST
@@ -129,7 +123,7 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
         try:
             key, raw = services.api_key_create(created_by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form.add_service_errors(exc)
         else:
             return render(request, "kam/settings.html",
                           _settings_context(request, new_key=key, new_key_secret=raw))
@@ -145,7 +139,7 @@ def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
     if request.method == "POST":
         services.api_key_revoke(key_id=key.pk)
         messages.success(request, _("The key %(name)s was revoked.") % {"name": key.name})
-        return redirect("settings")
+        return redirect("kam:settings")
     return render(request, "kam/api_key_revoke.html", {"key": key})
 
 

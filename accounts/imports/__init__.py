@@ -27,39 +27,10 @@ until the very end. The job row is the single source of truth for the page, so n
 be kept in step with it, and the same session holds the advisory lock that keeps two deliveries of
 one task from running at once.
 
-The package is split by concept: ``specs`` (what each kind can import and the suggested mapping),
-``files`` (sniffing and streaming CSV / xlsx files), ``jobs`` (the services and selectors of a
-job), ``rows`` (the failed-rows report, the row and its field cleaners), ``batcher`` (validating
-and upserting one batch) and ``run`` (``import_run`` itself and the benchmark entry point). This
-module re-exports the names used outside the package.
+The package has the shape of every unit — ``models`` (ImportJob), ``services`` (create a job,
+start it), ``selectors`` (the jobs an actor may see), ``views``, ``forms``, ``urls``, ``tasks`` —
+and the import engine: ``specs`` (what each kind can import and the suggested mapping), ``files``
+(sniffing and streaming CSV / xlsx files), ``rows`` (the failed-rows report, the row and its field
+cleaners), ``batcher`` (validating and upserting one batch) and ``run`` (``import_run`` itself and
+the benchmark entry point). This module imports nothing (Django loads ``models`` through it).
 """
-
-from __future__ import annotations
-
-from accounts.imports.batcher import _Batcher
-from accounts.imports.files import IMPORT_MAX_BYTES, ImportFileError, import_preview
-from accounts.imports.jobs import (
-    import_create,
-    import_failed_sample,
-    import_get,
-    import_start,
-    import_visible_queryset,
-)
-from accounts.imports.run import bench_import_file, import_run
-from accounts.imports.specs import field_choices, suggest_mapping
-
-__all__ = [
-    "IMPORT_MAX_BYTES",
-    "ImportFileError",
-    "_Batcher",
-    "bench_import_file",
-    "field_choices",
-    "import_create",
-    "import_failed_sample",
-    "import_get",
-    "import_preview",
-    "import_run",
-    "import_start",
-    "import_visible_queryset",
-    "suggest_mapping",
-]

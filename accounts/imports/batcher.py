@@ -19,18 +19,16 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from psycopg2.extras import execute_values
 
-from accounts.figures import figures_recompute_accounts, tenant_today
+from accounts.account.models import Account
+from accounts.account.selectors import account_visible_queryset
+from accounts.account.services import MAX_HIERARCHY_DEPTH
+from accounts.contacts.models import Contact
+from accounts.figures.services import figures_recompute_accounts
+from accounts.imports.models import ImportJob, ImportKind
 from accounts.imports.rows import ImportAbort, _model_cleaner, _ref_cleaner, _Report, _Row
 from accounts.imports.specs import SPECS
-from accounts.models import (
-    Account,
-    Contact,
-    ImportJob,
-    ImportKind,
-    Transaction,
-)
-from accounts.selectors import account_visible_queryset
-from accounts.services import _MAX_HIERARCHY_DEPTH
+from accounts.transactions.models import Transaction
+from kam import clock
 from kam.models import Membership
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
@@ -352,7 +350,7 @@ class _Batcher:
         if self.touched_accounts:
             tenant = get_current_tenant()
             figures_recompute_accounts(tenant_id=tenant.pk, account_ids=sorted(self.touched_accounts),
-                                       today=tenant_today(tenant))
+                                       today=clock.today(tenant))
         return warning
 
     def _link_deferred_parents(self) -> str:
@@ -398,7 +396,7 @@ class _Batcher:
                 )
                 SELECT DISTINCT a.external_id FROM walk w JOIN accounts_account a ON a.id = w.start_id
                  WHERE w.id = w.start_id ORDER BY 1 LIMIT 5
-            """, {"tenant": self.tenant_id, "now": self.now, "depth": _MAX_HIERARCHY_DEPTH})
+            """, {"tenant": self.tenant_id, "now": self.now, "depth": MAX_HIERARCHY_DEPTH})
             cyclic = [ext for (ext,) in cursor.fetchall()]
         if cyclic:
             raise ImportAbort(_("The parent accounts in this file form a cycle (external IDs: "

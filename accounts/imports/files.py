@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
-from accounts.models import (
+from accounts.imports.models import (
     ImportFormat,
     ImportJob,
 )

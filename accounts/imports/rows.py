@@ -21,10 +21,10 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.models import (
+from accounts.account.validators import normalize_uscc
+from accounts.imports.models import (
     ImportJob,
 )
-from accounts.validators import normalize_uscc
 
 _ERRORS_COLUMN = "errors"
 

@@ -20,14 +20,14 @@ from django.utils.translation import gettext as _
 
 from accounts.imports.batcher import _Batcher
 from accounts.imports.files import ImportFileError, _open_job_file
-from accounts.imports.jobs import _require_import, import_create
-from accounts.imports.rows import ImportAbort, _Row
-from accounts.models import (
+from accounts.imports.models import (
     ImportJob,
     ImportKind,
     ImportMode,
     ImportStatus,
 )
+from accounts.imports.rows import ImportAbort, _Row
+from accounts.imports.services import _require_import, import_create
 from kam import clock
 from kam.models import Membership, Tenant
 from kam.roles import Actor

@@ -14,13 +14,11 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
-from accounts.models import (
-    Account,
-    Contact,
-    ImportKind,
-    Transaction,
-)
-from accounts.services import ACCOUNT_EDITABLE_FIELDS
+from accounts.account.models import Account
+from accounts.account.services import ACCOUNT_EDITABLE_FIELDS
+from accounts.contacts.models import Contact
+from accounts.imports.models import ImportKind
+from accounts.transactions.models import Transaction
 
 # --- field specifications ---------------------------------------------------------------------------
 

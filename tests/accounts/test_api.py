@@ -49,8 +49,8 @@ def total() -> int:
 
 
 def test_router_names_the_endpoint():
-    assert reverse("api-account-list") == LIST_URL
-    assert reverse("api-account-detail", args=[7]) == detail_url(7)
+    assert reverse("api:account-list") == LIST_URL
+    assert reverse("api:account-detail", args=[7]) == detail_url(7)
 
 
 # --- happy paths --------------------------------------------------------------------------------

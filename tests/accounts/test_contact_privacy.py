@@ -20,8 +20,8 @@ import pytest
 from django.http import QueryDict
 from django.urls import reverse
 
-from accounts.filter_tokens import MAX_TOKENS, SESSION_KEY
 from accounts.models import Account, Contact, ImportJob
+from kam.filter_tokens import MAX_TOKENS, SESSION_KEY
 from kam.models import Membership
 from kam.roles import Role
 from kam.tenancy import tenant_context
@@ -31,8 +31,8 @@ from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
 
-LIST = reverse("contact-list")
-EXPORT = reverse("export-contacts")
+LIST = reverse("accounts:contact-list")
+EXPORT = reverse("accounts:export-contacts")
 TERM = "张伟"
 URL_ATTR = re.compile(r'\b(?:href|action|src|formaction|hx-[a-z-]+)\s*=\s*"([^"]*)"', re.I)
 
@@ -276,10 +276,10 @@ def test_a_token_does_not_follow_the_user_into_another_tenant(client, admin_a, a
     theirs = make_account(admin_b.tenant, "B Co")
     make_contact(theirs, f"{TERM} of B")
     login(client, admin_a)
-    assert client.post(reverse("tenant-switch"), {"tenant": admin_a.tenant_id}).status_code == 302
+    assert client.post(reverse("kam:tenant-switch"), {"tenant": admin_a.tenant_id}).status_code == 302
     token = query_of(client.post(LIST, {"q": TERM})["Location"])["f"]
     assert len(names(client.get(LIST, {"f": token}))) == 25
-    assert client.post(reverse("tenant-switch"), {"tenant": admin_b.tenant_id}).status_code == 302
+    assert client.post(reverse("kam:tenant-switch"), {"tenant": admin_b.tenant_id}).status_code == 302
     response = client.get(LIST, {"f": token})
     assert response.status_code == 303 and response["Location"] == LIST
     assert client.get(EXPORT, {"f": token}).status_code == 400
@@ -325,7 +325,7 @@ def test_every_page_list_cursor_carries_only_an_id(client, admin_a, people):
             ImportJob.objects.create(tenant=admin_a.tenant, kind="contacts",
                                      original_name=f"{i}.csv", file=f"imports/{i}.csv",
                                      file_format="csv", created_by=admin_a)
-    for url in (LIST, reverse("account-list"), reverse("import-list")):
+    for url in (LIST, reverse("accounts:account-list"), reverse("accounts:import-list")):
         first = client.get(url)
         page = first.context["page"]
         assert page.next_cursor, url

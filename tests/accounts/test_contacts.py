@@ -40,8 +40,8 @@ def total() -> int:
 
 
 def test_router_names_the_endpoint():
-    assert reverse("api-contact-list") == LIST_URL
-    assert reverse("api-contact-detail", args=[3]) == detail_url(3)
+    assert reverse("api:contact-list") == LIST_URL
+    assert reverse("api:contact-detail", args=[3]) == detail_url(3)
 
 
 # --- happy path ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.contracts import renewals_due
+from accounts.contracts.selectors import renewals_due
 from accounts.models import Account, Contract
 from kam import clock
 from kam.models import Tenant
@@ -57,9 +57,9 @@ def payload(account: Account, /, **overrides) -> dict:
 
 
 def test_router_names_the_endpoints():
-    assert reverse("api-contract-list") == LIST_URL
-    assert reverse("api-contract-detail", args=[7]) == detail_url(7)
-    assert reverse("api-contract-renewals-due") == RENEWALS_URL
+    assert reverse("api:contract-list") == LIST_URL
+    assert reverse("api:contract-detail", args=[7]) == detail_url(7)
+    assert reverse("api:contract-renewals-due") == RENEWALS_URL
 
 
 # --- happy path ---------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def snapshot(tenant) -> tuple[list, list]:
 
 def test_admin_exports_everything_about_the_contact(client, admin_a, person):
     login(client, admin_a)
-    response = client.get(reverse("contact-export", args=[person.pk]))
+    response = client.get(reverse("accounts:contact-export", args=[person.pk]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
     assert response["Content-Disposition"] == f'attachment; filename="contact-{person.pk}.json"'
@@ -83,24 +83,24 @@ def test_admin_exports_everything_about_the_contact(client, admin_a, person):
 @pytest.mark.parametrize("who", ["exec_a", "manager_a"])
 def test_only_admins_export(client, request, person, who):
     login(client, request.getfixturevalue(who))
-    assert client.get(reverse("contact-export", args=[person.pk])).status_code == 403
+    assert client.get(reverse("accounts:contact-export", args=[person.pk])).status_code == 403
 
 
 def test_outsider_cannot_export(client, admin_b, person):
     login(client, admin_b)
-    response = client.get(reverse("contact-export", args=[person.pk]))
+    response = client.get(reverse("accounts:contact-export", args=[person.pk]))
     assert response.status_code == 404
     assert NAME not in response.content.decode()
 
 
 def test_contact_page_links_the_tools_for_admins_only(client, admin_a, manager_a, person):
     login(client, admin_a)
-    body = client.get(reverse("contact-edit", args=[person.pk])).content.decode()
-    assert reverse("contact-erase", args=[person.pk]) in body
+    body = client.get(reverse("accounts:contact-edit", args=[person.pk])).content.decode()
+    assert reverse("accounts:contact-erase", args=[person.pk]) in body
     client.logout()
     login(client, manager_a)
-    response = client.get(reverse("contact-edit", args=[person.pk]))
-    assert reverse("contact-erase", args=[person.pk]) not in response.content.decode()
+    response = client.get(reverse("accounts:contact-edit", args=[person.pk]))
+    assert reverse("accounts:contact-erase", args=[person.pk]) not in response.content.decode()
 
 
 # --- erase ----------------------------------------------------------------------------------------
@@ -111,12 +111,12 @@ def test_erase_removes_personal_data_everywhere_and_records_the_erasure(client, 
     for text in (NAME, PHONE, EMAIL, WECHAT, "喜欢喝龙井"):
         assert rows_mentioning(text), text  # the data is there, in the contact and its history
     login(client, admin_a)
-    page = client.get(reverse("contact-erase", args=[person.pk]))
+    page = client.get(reverse("accounts:contact-erase", args=[person.pk]))
     assert page.status_code == 200 and NAME in page.content.decode()
 
-    response = client.post(reverse("contact-erase", args=[person.pk]))
+    response = client.post(reverse("accounts:contact-erase", args=[person.pk]))
     assert response.status_code == 302
-    assert response["Location"] == reverse("account-detail", args=[person.account_id]) + "#contacts"
+    assert response["Location"] == reverse("accounts:account-detail", args=[person.account_id]) + "#contacts"
 
     for text in (NAME, PHONE, "139 1111 2222", EMAIL, WECHAT, "喜欢喝龙井", "采购总监", "1970-05-01",
                  "P-1"):
@@ -143,15 +143,15 @@ def test_erase_removes_personal_data_everywhere_and_records_the_erasure(client, 
     assert rows_mentioning("137 0000 1111") == {"accounts_contact": 1, "accounts_contactevent": 1}
 
     # The history page shows the erasure, not the data.
-    body = client.get(reverse("account-history", args=[person.account_id])).content.decode()
+    body = client.get(reverse("accounts:account-history", args=[person.account_id])).content.decode()
     assert "已删除联系人" in body and NAME not in body and PHONE not in body
 
 
 def test_erasing_twice_changes_nothing_more(client, admin_a, person, tenant_a):
     login(client, admin_a)
-    client.post(reverse("contact-erase", args=[person.pk]))
+    client.post(reverse("accounts:contact-erase", args=[person.pk]))
     before = snapshot(tenant_a)
-    assert client.post(reverse("contact-erase", args=[person.pk])).status_code == 302
+    assert client.post(reverse("accounts:contact-erase", args=[person.pk])).status_code == 302
     assert snapshot(tenant_a) == before
 
 
@@ -159,16 +159,16 @@ def test_erasing_twice_changes_nothing_more(client, admin_a, person, tenant_a):
 def test_only_admins_erase(client, request, person, tenant_a, who):
     before = snapshot(tenant_a)
     login(client, request.getfixturevalue(who))
-    assert client.get(reverse("contact-erase", args=[person.pk])).status_code == 403
-    assert client.post(reverse("contact-erase", args=[person.pk])).status_code == 403
+    assert client.get(reverse("accounts:contact-erase", args=[person.pk])).status_code == 403
+    assert client.post(reverse("accounts:contact-erase", args=[person.pk])).status_code == 403
     assert snapshot(tenant_a) == before
 
 
 def test_outsider_cannot_erase_and_nothing_changes(client, admin_b, person, tenant_a):
     before = snapshot(tenant_a)
     login(client, admin_b)
-    assert client.get(reverse("contact-erase", args=[person.pk])).status_code == 404
-    assert client.post(reverse("contact-erase", args=[person.pk])).status_code == 404
+    assert client.get(reverse("accounts:contact-erase", args=[person.pk])).status_code == 404
+    assert client.post(reverse("accounts:contact-erase", args=[person.pk])).status_code == 404
     assert snapshot(tenant_a) == before
     assert rows_mentioning(NAME)
 

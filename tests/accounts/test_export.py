@@ -32,13 +32,13 @@ def test_account_csv_export_follows_filters_and_tenant(client, admin_a, admin_b)
     make_account(admin_a.tenant, "零售乙", industry="retail", external_id="R1")
     make_account(admin_b.tenant, "Other tenant energy", industry="energy", external_id="X1")
     login(client, admin_a)
-    response = client.get(reverse("export-accounts"), {"format": "csv", "industry": "energy"})
+    response = client.get(reverse("accounts:export-accounts"), {"format": "csv", "industry": "energy"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = read_csv(response)
     assert [(r["name"], r["external_id"], r["industry"]) for r in rows] == [("能源甲", "E1", "energy")]
-    everything = read_csv(client.get(reverse("export-accounts"), {"format": "csv"}))
+    everything = read_csv(client.get(reverse("accounts:export-accounts"), {"format": "csv"}))
     assert sorted(r["name"] for r in everything) == ["能源甲", "零售乙"]
 
 
@@ -48,10 +48,10 @@ def test_other_tenant_exports_none_of_our_rows(client, admin_a, admin_b):
         Contact.objects.create(account=account, name="Secret Person")
         Transaction.objects.create(account=account, date=date(2026, 1, 5), amount=Decimal("10"))
     login(client, admin_b)
-    for name in ("export-accounts", "export-contacts", "export-transactions"):
+    for name in ("accounts:export-accounts", "accounts:export-contacts", "accounts:export-transactions"):
         assert read_csv(client.get(reverse(name), {"format": "csv"})) == []
     # Filtering by another tenant's account id is invalid input, not a way in.
-    response = client.get(reverse("export-contacts"), {"format": "csv", "account": account.pk})
+    response = client.get(reverse("accounts:export-contacts"), {"format": "csv", "account": account.pk})
     assert response.status_code == 400
 
 
@@ -59,7 +59,7 @@ def test_manager_exports_only_visible_accounts(client, manager_a, manager2_a):
     make_account(manager_a.tenant, "Mine", owner=manager_a)
     make_account(manager_a.tenant, "Theirs", owner=manager2_a)
     login(client, manager_a)
-    rows = read_csv(client.get(reverse("export-accounts"), {"format": "csv"}))
+    rows = read_csv(client.get(reverse("accounts:export-accounts"), {"format": "csv"}))
     assert [r["name"] for r in rows] == ["Mine"]
 
 
@@ -71,7 +71,7 @@ def test_xlsx_export_of_transactions(client, admin_a):
         Transaction.objects.create(account=account, date=date(2026, 4, 1), amount=Decimal("99.00"),
                                    external_id="T2")
     login(client, admin_a)
-    response = client.get(reverse("export-transactions"), {"format": "xlsx"})
+    response = client.get(reverse("accounts:export-transactions"), {"format": "xlsx"})
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     rows = list(workbook.active.iter_rows(values_only=True))
@@ -87,7 +87,7 @@ def test_contact_export(client, admin_a):
         Contact.objects.create(account=account, name="王总", level="leadership",
                                buying_role="decision_maker", email="wang@example.com")
     login(client, admin_a)
-    rows = read_csv(client.get(reverse("export-contacts"), {"format": "csv", "level": "leadership"}))
+    rows = read_csv(client.get(reverse("accounts:export-contacts"), {"format": "csv", "level": "leadership"}))
     assert [(r["name"], r["account_external_id"], r["buying_role"]) for r in rows] == [
         ("王总", "B1", "decision_maker")]
 
@@ -96,12 +96,12 @@ def test_contact_export(client, admin_a):
                                     {"format": "csv", "owner": "abc"}])
 def test_bad_export_requests_are_400(client, admin_a, params):
     login(client, admin_a)
-    assert client.get(reverse("export-accounts"), params).status_code == 400
+    assert client.get(reverse("accounts:export-accounts"), params).status_code == 400
 
 
 def test_export_needs_login(client, admin_a):
-    response = client.get(reverse("export-accounts"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    response = client.get(reverse("accounts:export-accounts"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("kam:login"))
 
 
 def test_export_query_count_does_not_grow_with_rows(client, admin_a):
@@ -109,13 +109,13 @@ def test_export_query_count_does_not_grow_with_rows(client, admin_a):
 
     def count() -> int:
         with CaptureQueriesContext(connection) as ctx:
-            response = client.get(reverse("export-accounts"), {"format": "csv"})
+            response = client.get(reverse("accounts:export-accounts"), {"format": "csv"})
             rows = read_csv(response)
         return len(ctx.captured_queries), len(rows)
 
     for i in range(5):
         make_account(admin_a.tenant, f"S{i}")
-    client.get(reverse("account-list"))  # the session learns the tenant
+    client.get(reverse("accounts:account-list"))  # the session learns the tenant
     small, n_small = count()
     for i in range(60):
         make_account(admin_a.tenant, f"B{i}")
@@ -131,12 +131,12 @@ def test_contact_export_carries_the_list_search(client, admin_a):
         Contact.objects.create(account=account, name="李娜")
     login(client, admin_a)
     # The search is POSTed on the list; the export link carries its opaque token, not the term.
-    listed = client.post(reverse("contact-list"), {"q": "张"})
+    listed = client.post(reverse("accounts:contact-list"), {"q": "张"})
     assert listed.status_code == 303
     token = QueryDict(urlsplit(listed["Location"]).query)["f"]
-    rows = read_csv(client.get(reverse("export-contacts"), {"format": "csv", "f": token}))
+    rows = read_csv(client.get(reverse("accounts:export-contacts"), {"format": "csv", "f": token}))
     assert [r["name"] for r in rows] == ["张伟"]
     # An old link with the term in it still exports the same rows, via a token.
-    old = client.get(reverse("export-contacts"), {"format": "csv", "q": "张"})
+    old = client.get(reverse("accounts:export-contacts"), {"format": "csv", "q": "张"})
     assert old.status_code == 303 and "张" not in old["Location"] and "f=" in old["Location"]
     assert [r["name"] for r in read_csv(client.get(old["Location"]))] == ["张伟"]

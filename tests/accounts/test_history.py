@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.history import account_history_page
+from accounts.history.selectors import account_history_page
 from accounts.models import AccountTeamMember, Contact, Contract, Transaction
 from kam.audit import audit_context
 from kam.tenancy import tenant_context
@@ -124,9 +124,9 @@ def test_keyset_pages_cover_everything_once(story, tenant_a):
 def test_executives_and_admins_see_the_history_page(client, request, story, who):
     member = request.getfixturevalue(who)
     login(client, member)
-    detail = client.get(reverse("account-detail", args=[story.pk]))
-    assert reverse("account-history", args=[story.pk]) in detail.content.decode()
-    response = client.get(reverse("account-history", args=[story.pk]))
+    detail = client.get(reverse("accounts:account-detail", args=[story.pk]))
+    assert reverse("accounts:account-history", args=[story.pk]) in detail.content.decode()
+    response = client.get(reverse("accounts:account-history", args=[story.pk]))
     assert response.status_code == 200
     body = response.content.decode()
     assert "王伟" in body and "139 0000 0000" in body and "138 0013 8000" in body
@@ -136,31 +136,31 @@ def test_executives_and_admins_see_the_history_page(client, request, story, who)
 
 def test_managers_may_not_see_the_history_even_of_their_own_account(client, story, manager_a):
     login(client, manager_a)
-    detail = client.get(reverse("account-detail", args=[story.pk]))
+    detail = client.get(reverse("accounts:account-detail", args=[story.pk]))
     assert detail.status_code == 200
-    assert reverse("account-history", args=[story.pk]) not in detail.content.decode()
-    assert client.get(reverse("account-history", args=[story.pk])).status_code == 403
+    assert reverse("accounts:account-history", args=[story.pk]) not in detail.content.decode()
+    assert client.get(reverse("accounts:account-history", args=[story.pk])).status_code == 403
 
 
 def test_outsider_gets_404_on_the_page(client, story, admin_b):
     login(client, admin_b)
-    assert client.get(reverse("account-history", args=[story.pk])).status_code == 404
+    assert client.get(reverse("accounts:account-history", args=[story.pk])).status_code == 404
 
 
 def test_page_with_a_tampered_cursor_is_a_400(client, story, exec_a):
     login(client, exec_a)
     for cursor in ("garbage", "eyJ0IjoxfQ", "e30"):
-        response = client.get(reverse("account-history", args=[story.pk]), {"cursor": cursor})
+        response = client.get(reverse("accounts:account-history", args=[story.pk]), {"cursor": cursor})
         assert response.status_code == 400
 
 
 def test_page_paginates(client, story, exec_a, monkeypatch):
-    monkeypatch.setattr("accounts.audit_views.DEFAULT_PAGE_SIZE", 4)
+    monkeypatch.setattr("accounts.history.views.DEFAULT_PAGE_SIZE", 4)
     login(client, exec_a)
-    first = client.get(reverse("account-history", args=[story.pk]))
+    first = client.get(reverse("accounts:account-history", args=[story.pk]))
     page = first.context["page"]
     assert len(page.entries) == 4 and page.next_cursor
-    second = client.get(reverse("account-history", args=[story.pk]), {"cursor": page.next_cursor})
+    second = client.get(reverse("accounts:account-history", args=[story.pk]), {"cursor": page.next_cursor})
     assert second.status_code == 200
     assert not {e.event_id for e in page.entries} & {
         e.event_id for e in second.context["page"].entries}
@@ -168,7 +168,7 @@ def test_page_paginates(client, story, exec_a, monkeypatch):
 
 def test_page_query_count_does_not_grow_with_the_history(client, story, exec_a, tenant_a):
     login(client, exec_a)
-    url = reverse("account-history", args=[story.pk])
+    url = reverse("accounts:account-history", args=[story.pk])
     client.get(url)  # warm up (session, caches)
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200

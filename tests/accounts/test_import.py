@@ -17,8 +17,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook
 
-from accounts import imports
-from accounts.imports import import_create, import_run, import_start, suggest_mapping
+from accounts.imports import batcher as import_batcher
+from accounts.imports import run as import_run_module
+from accounts.imports.run import import_run
+from accounts.imports.services import import_create, import_start
+from accounts.imports.specs import suggest_mapping
 from accounts.models import Account, AccountFigures, Contact, ImportJob, Transaction
 from kam.roles import Actor
 from kam.tenancy import tenant_context
@@ -100,12 +103,12 @@ def test_upload_page_sniffs_gb18030_semicolons_and_shows_preview(client, admin_a
     content = csv_bytes([["外部编号", "客户名称", "城市"], ["A-1", "苏州精工", "苏州"],
                          ["A-2", "上海机电", "上海"]], encoding="gb18030", delimiter=";")
     login(client, admin_a)
-    response = client.post(reverse("import-upload"), {
+    response = client.post(reverse("accounts:import-upload"), {
         "kind": "accounts", "mode": "valid_only", "file": SimpleUploadedFile("客户.csv", content)})
     assert response.status_code == 302
     with tenant_context(admin_a.tenant):
         job = ImportJob.objects.get()
-    assert response["Location"] == reverse("import-mapping", args=[job.pk])
+    assert response["Location"] == reverse("accounts:import-mapping", args=[job.pk])
     assert (job.columns, job.file_format, job.original_name) == (["外部编号", "客户名称", "城市"],
                                                                  "csv", "客户.csv")
     assert job.mapping == {"external_id": "外部编号", "name": "客户名称", "city": "城市"}
@@ -127,7 +130,7 @@ def test_unreadable_files_are_a_clear_400_and_store_nothing(client, admin_a, nam
         content = os.urandom(10 * 1024 * 1024)  # 10 MB of random bytes
     login(client, admin_a)
     started = time.monotonic()
-    response = client.post(reverse("import-upload"), {
+    response = client.post(reverse("accounts:import-upload"), {
         "kind": "accounts", "mode": "valid_only", "file": SimpleUploadedFile(name, content)},
         HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
@@ -339,7 +342,7 @@ def test_manager_cannot_take_over_invisible_accounts_or_assign_others(manager_a,
 
 def test_full_flow_through_the_pages(client, admin_a, tenant_a, django_capture_on_commit_callbacks):
     login(client, admin_a)
-    response = client.post(reverse("import-upload"), {
+    response = client.post(reverse("accounts:import-upload"), {
         "kind": "accounts", "mode": "valid_only",
         "file": SimpleUploadedFile("a.csv", csv_bytes([["编号", "名称", "省份"],
                                                        ["F-1", "甲公司", "江苏"],
@@ -357,7 +360,7 @@ def test_full_flow_through_the_pages(client, admin_a, tenant_a, django_capture_o
         response = client.post(mapping_url, {"external_id": "编号", "name": "名称",
                                              "province": "省份", "mode": "valid_only"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("import-detail", args=[job.pk])
+    assert response["Location"] == reverse("accounts:import-detail", args=[job.pk])
     assert len(callbacks) == 1  # the task is queued after the commit
     job.refresh_from_db()
     assert (job.status, job.mapping) == ("mapped", {"external_id": "编号", "name": "名称",
@@ -368,25 +371,25 @@ def test_full_flow_through_the_pages(client, admin_a, tenant_a, django_capture_o
     assert client.get(mapping_url).status_code == 302
     with tenant_context(tenant_a):
         import_run(job_id=job.pk)
-    partial = client.get(reverse("import-progress", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    partial = client.get(reverse("accounts:import-progress", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en")
     body = partial.content.decode()
     assert "hx-trigger" not in body  # finished: the polling stops
-    assert reverse("import-report", args=[job.pk]) in body
-    report = client.get(reverse("import-report", args=[job.pk]))
+    assert reverse("accounts:import-report", args=[job.pk]) in body
+    report = client.get(reverse("accounts:import-report", args=[job.pk]))
     assert report.status_code == 200 and "attachment" in report["Content-Disposition"]
     text = b"".join(report.streaming_content).decode("utf-8-sig")
     assert [r["编号"] for r in csv.DictReader(io.StringIO(text))] == ["F-2"]
-    listing = client.get(reverse("import-list")).content.decode()
+    listing = client.get(reverse("accounts:import-list")).content.decode()
     assert "a.csv" in listing
 
 
 def test_list_query_count_is_constant(client, admin_a, tenant_a):
     login(client, admin_a)
-    client.get(reverse("import-list"))  # the session learns the tenant
+    client.get(reverse("accounts:import-list"))  # the session learns the tenant
 
     def count() -> int:
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(reverse("import-list")).status_code == 200
+            assert client.get(reverse("accounts:import-list")).status_code == 200
         return len(ctx.captured_queries)
 
     actor = Actor(tenant=tenant_a, membership=admin_a)
@@ -415,8 +418,9 @@ def job_a(admin_a, tenant_a) -> ImportJob:
                                                ["S-2", ""]]))
 
 
-PAGES = [("get", "import-detail"), ("get", "import-mapping"), ("post", "import-mapping"),
-         ("get", "import-progress"), ("get", "import-report")]
+PAGES = [("get", "accounts:import-detail"), ("get", "accounts:import-mapping"),
+         ("post", "accounts:import-mapping"), ("get", "accounts:import-progress"),
+         ("get", "accounts:import-report")]
 
 
 @pytest.mark.parametrize("method,url_name", PAGES)
@@ -428,7 +432,7 @@ def test_outsider_gets_404_and_changes_nothing(client, admin_b, job_a, method, u
                                         "mode": "valid_only"})
     assert response.status_code == 404
     assert ImportJob.unscoped_all_tenants.filter(pk=job_a.pk).values().get() == before
-    assert "Secret" not in client.get(reverse("import-list")).content.decode()
+    assert "Secret" not in client.get(reverse("accounts:import-list")).content.decode()
 
 
 @pytest.mark.parametrize("method,url_name", PAGES)
@@ -440,11 +444,12 @@ def test_another_manager_gets_404(client, manager_a, manager2_a, method, url_nam
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("method,url_name", [("get", "import-list"), ("get", "import-upload"),
-                                             ("post", "import-upload"), *PAGES])
+@pytest.mark.parametrize("method,url_name", [("get", "accounts:import-list"),
+                                             ("get", "accounts:import-upload"),
+                                             ("post", "accounts:import-upload"), *PAGES])
 def test_executive_gets_403(client, exec_a, job_a, method, url_name):
     login(client, exec_a)
-    args = [] if url_name in ("import-list", "import-upload") else [job_a.pk]
+    args = [] if url_name in ("accounts:import-list", "accounts:import-upload") else [job_a.pk]
     response = getattr(client, method)(reverse(url_name, args=args), {
         "kind": "accounts", "mode": "valid_only",
         "file": SimpleUploadedFile("a.csv", csv_bytes([["外部编号", "客户名称"], ["E-1", "x"]]))})
@@ -453,9 +458,9 @@ def test_executive_gets_403(client, exec_a, job_a, method, url_name):
 
 
 def test_empty_list_and_anonymous(client, admin_a):
-    assert client.get(reverse("import-list")).status_code == 302
+    assert client.get(reverse("accounts:import-list")).status_code == 302
     login(client, admin_a)
-    body = client.get(reverse("import-list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    body = client.get(reverse("accounts:import-list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "No imports yet" in body
 
 
@@ -467,11 +472,11 @@ def test_worker_runs_the_import_and_progress_reaches_the_total(client, admin_a, 
                                                                monkeypatch):
     from kam.celery import app
 
-    monkeypatch.setattr(imports.run, "IMPORT_BATCH_SIZE", 50)
+    monkeypatch.setattr(import_run_module, "IMPORT_BATCH_SIZE", 50)
     # What a poller sees *while* the import transaction is open, read from an outside connection
     # at the start of every batch.
     outside: list[int] = []
-    original = imports._Batcher.process
+    original = import_batcher._Batcher.process
 
     def spying_process(self, rows):
         if self.write:
@@ -487,16 +492,16 @@ def test_worker_runs_the_import_and_progress_reaches_the_total(client, admin_a, 
                 observer.close()
         return original(self, rows)
 
-    monkeypatch.setattr(imports._Batcher, "process", spying_process)
+    monkeypatch.setattr(import_batcher._Batcher, "process", spying_process)
     rows = [["外部编号", "客户名称", "城市"]] + [[f"W-{i:04d}", f"客户{i}", "苏州"] for i in range(600)]
     login(client, admin_a)
-    response = client.post(reverse("import-upload"), {
+    response = client.post(reverse("accounts:import-upload"), {
         "kind": "accounts", "mode": "valid_only",
         "file": SimpleUploadedFile("w.csv", csv_bytes(rows))})
     job_id = int(response["Location"].rstrip("/").split("/")[-2])
     seen: list[int] = []
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        response = client.post(reverse("import-mapping", args=[job_id]), {
+        response = client.post(reverse("accounts:import-mapping", args=[job_id]), {
             "external_id": "外部编号", "name": "客户名称", "city": "城市", "mode": "valid_only"})
         assert response.status_code == 302
         deadline = time.monotonic() + 60
@@ -506,7 +511,7 @@ def test_worker_runs_the_import_and_progress_reaches_the_total(client, admin_a, 
             if job.status in ("done", "failed", "rejected"):
                 break
             assert time.monotonic() < deadline, f"the worker did not finish: {job.status}"
-            partial = client.get(reverse("import-progress", args=[job_id]))
+            partial = client.get(reverse("accounts:import-progress", args=[job_id]))
             assert partial.status_code == 200
             time.sleep(0.02)
     assert job.status == "done", job.error_message

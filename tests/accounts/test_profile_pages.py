@@ -13,11 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import timeline as timeline_module
-from accounts.figures import figures_recompute
+from accounts.contacts.selectors import relationship_map
+from accounts.figures.services import figures_recompute
 from accounts.models import Account, AccountTeamMember, Contact, Contract, Transaction
-from accounts.profile import account_revenue_by_month, relationship_map
-from accounts.timeline import TimelineEntry, account_timeline, register_timeline_source
+from accounts.profile import timeline as timeline_module
+from accounts.profile.timeline import TimelineEntry, account_timeline, register_timeline_source
+from accounts.transactions.selectors import account_revenue_by_month
+from accounts.transactions.timeline import transactions_by_month_source
 from kam import clock
 from kam.models import Membership
 from kam.roles import Actor
@@ -89,18 +91,18 @@ def profile_of(tenant_owner: Membership) -> dict:
 # --- outsiders: another tenant's administrator gets 404 and changes nothing -------------------------
 
 OUTSIDER_REQUESTS = [
-    ("get", "account-detail", "account"),
-    ("post", "account-team-add", "account"),
-    ("get", "account-team-remove", "member"),
-    ("post", "account-team-remove", "member"),
-    ("get", "contact-edit", "contact"),
-    ("post", "contact-edit", "contact"),
-    ("get", "contact-delete", "contact"),
-    ("post", "contact-delete", "contact"),
-    ("get", "contract-edit", "contract"),
-    ("post", "contract-edit", "contract"),
-    ("get", "contract-delete", "contract"),
-    ("post", "contract-delete", "contract"),
+    ("get", "accounts:account-detail", "account"),
+    ("post", "accounts:account-team-add", "account"),
+    ("get", "accounts:account-team-remove", "member"),
+    ("post", "accounts:account-team-remove", "member"),
+    ("get", "accounts:contact-edit", "contact"),
+    ("post", "accounts:contact-edit", "contact"),
+    ("get", "accounts:contact-delete", "contact"),
+    ("post", "accounts:contact-delete", "contact"),
+    ("get", "accounts:contract-edit", "contract"),
+    ("post", "accounts:contract-edit", "contract"),
+    ("get", "accounts:contract-delete", "contract"),
+    ("post", "accounts:contract-delete", "contract"),
 ]
 
 
@@ -129,12 +131,12 @@ def test_outsider_team_remove_through_own_account_is_404(client, admin_a, admin_
     own = make_account(admin_b.tenant, "B's own")
     before = snapshot()
     login(client, admin_b)
-    url = reverse("account-team-remove", args=[own.pk, rows["member"].pk])
+    url = reverse("accounts:account-team-remove", args=[own.pk, rows["member"].pk])
     assert client.post(url).status_code == 404
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("url_name", ["contact-create", "contract-create"])
+@pytest.mark.parametrize("url_name", ["accounts:contact-create", "accounts:contract-create"])
 def test_outsider_cannot_create_on_another_tenants_account(client, admin_a, admin_b, url_name):
     account = make_account(admin_a.tenant, "Tenant A Secret Co")
     before = snapshot()
@@ -152,7 +154,8 @@ def test_outsider_cannot_create_on_another_tenants_account(client, admin_a, admi
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("url_name", ["contact-list", "contract-list", "transaction-list"])
+@pytest.mark.parametrize("url_name", ["accounts:contact-list", "accounts:contract-list",
+                                      "accounts:transaction-list"])
 def test_lists_show_none_of_another_tenants_rows(client, admin_a, admin_b, url_name):
     rows = profile_of(admin_a)
     theirs = make_account(admin_b.tenant, "Tenant B Own Co", owner=admin_b)
@@ -173,12 +176,13 @@ def test_lists_show_none_of_another_tenants_rows(client, admin_a, admin_b, url_n
 
 def test_anonymous_is_sent_to_login(client, admin_a):
     rows = profile_of(admin_a)
-    for url in (reverse("contact-list"), reverse("contract-list"), reverse("transaction-list"),
-                reverse("contact-create"), reverse("contract-edit", args=[rows["contract"].pk]),
-                reverse("account-team-remove", args=[rows["account"].pk, rows["member"].pk])):
+    for url in (reverse("accounts:contact-list"), reverse("accounts:contract-list"),
+                reverse("accounts:transaction-list"), reverse("accounts:contact-create"),
+                reverse("accounts:contract-edit", args=[rows["contract"].pk]),
+                reverse("accounts:account-team-remove", args=[rows["account"].pk, rows["member"].pk])):
         response = client.get(url)
         assert response.status_code == 302
-        assert response["Location"].startswith(reverse("login"))
+        assert response["Location"].startswith(reverse("kam:login"))
 
 
 # --- roles -------------------------------------------------------------------------------------------
@@ -194,8 +198,8 @@ def test_manager_sees_only_visible_accounts_children(client, manager_a, manager2
         make_contract(account, f"K-{tag}")
         make_tx(account, datetime.date(2024, 3, 1), "10.00", product_line=f"line-{tag}")
     login(client, manager_a)
-    for url_name, label in (("contact-list", "contact-"), ("contract-list", "K-"),
-                            ("transaction-list", "line-")):
+    for url_name, label in (("accounts:contact-list", "contact-"), ("accounts:contract-list", "K-"),
+                            ("accounts:transaction-list", "line-")):
         body = client.get(reverse(url_name)).content.decode()
         assert f"{label}mine" in body and f"{label}team" in body, url_name
         assert f"{label}theirs" not in body, url_name
@@ -206,12 +210,12 @@ def test_manager_sees_only_visible_accounts_children(client, manager_a, manager2
     hidden_contact = Contact.unscoped_all_tenants.get(name="contact-theirs")
     hidden_contract = Contract.unscoped_all_tenants.get(number="K-theirs")
     before = snapshot()
-    assert client.get(reverse("account-detail", args=[theirs.pk])).status_code == 404
-    assert client.post(reverse("contact-edit", args=[hidden_contact.pk]),
+    assert client.get(reverse("accounts:account-detail", args=[theirs.pk])).status_code == 404
+    assert client.post(reverse("accounts:contact-edit", args=[hidden_contact.pk]),
                        {"name": "x"}).status_code == 404
-    assert client.post(reverse("contact-delete", args=[hidden_contact.pk])).status_code == 404
-    assert client.post(reverse("contract-delete", args=[hidden_contract.pk])).status_code == 404
-    response = client.post(reverse("contact-create"), {
+    assert client.post(reverse("accounts:contact-delete", args=[hidden_contact.pk])).status_code == 404
+    assert client.post(reverse("accounts:contract-delete", args=[hidden_contract.pk])).status_code == 404
+    response = client.post(reverse("accounts:contact-create"), {
         "account": theirs.pk, "name": "Sneaky", "level": "business",
         "relationship_strength": "3", "is_active": "on"})
     assert response.status_code == 400 and "account" in response.context["form"].errors
@@ -222,8 +226,8 @@ def test_executive_reads_everything_but_writes_nothing(client, exec_a, manager_a
     rows = profile_of(manager_a)
     account = rows["account"]
     login(client, exec_a)
-    for url in (reverse("account-detail", args=[account.pk]), reverse("contact-list"),
-                reverse("contract-list"), reverse("transaction-list")):
+    for url in (reverse("accounts:account-detail", args=[account.pk]), reverse("accounts:contact-list"),
+                reverse("accounts:contract-list"), reverse("accounts:transaction-list")):
         response = client.get(url)
         assert response.status_code == 200
         assert "华为供应链" in response.content.decode()
@@ -231,62 +235,62 @@ def test_executive_reads_everything_but_writes_nothing(client, exec_a, manager_a
     contact_data = {"account": account.pk, "name": "Exec", "level": "business",
                     "relationship_strength": "3", "is_active": "on"}
     for method, url in (
-        ("get", reverse("contact-create")), ("post", reverse("contact-create")),
-        ("get", reverse("contact-edit", args=[rows["contact"].pk])),
-        ("post", reverse("contact-edit", args=[rows["contact"].pk])),
-        ("post", reverse("contact-delete", args=[rows["contact"].pk])),
-        ("get", reverse("contract-create")), ("post", reverse("contract-create")),
-        ("post", reverse("contract-edit", args=[rows["contract"].pk])),
-        ("post", reverse("contract-delete", args=[rows["contract"].pk])),
-        ("post", reverse("account-team-add", args=[account.pk])),
-        ("get", reverse("account-team-remove", args=[account.pk, rows["member"].pk])),
-        ("post", reverse("account-team-remove", args=[account.pk, rows["member"].pk])),
+        ("get", reverse("accounts:contact-create")), ("post", reverse("accounts:contact-create")),
+        ("get", reverse("accounts:contact-edit", args=[rows["contact"].pk])),
+        ("post", reverse("accounts:contact-edit", args=[rows["contact"].pk])),
+        ("post", reverse("accounts:contact-delete", args=[rows["contact"].pk])),
+        ("get", reverse("accounts:contract-create")), ("post", reverse("accounts:contract-create")),
+        ("post", reverse("accounts:contract-edit", args=[rows["contract"].pk])),
+        ("post", reverse("accounts:contract-delete", args=[rows["contract"].pk])),
+        ("post", reverse("accounts:account-team-add", args=[account.pk])),
+        ("get", reverse("accounts:account-team-remove", args=[account.pk, rows["member"].pk])),
+        ("post", reverse("accounts:account-team-remove", args=[account.pk, rows["member"].pk])),
     ):
         response = getattr(client, method)(url, {**contact_data, "membership": exec_a.pk,
                                                  "team_role": "sales"})
         assert response.status_code == 403, (method, url)
     assert snapshot() == before
     # The read-only page offers no editing.
-    page = client.get(reverse("account-detail", args=[account.pk]))
+    page = client.get(reverse("accounts:account-detail", args=[account.pk]))
     assert page.context["team_form"] is None and not page.context["can_change"]
-    assert reverse("contact-create") not in page.content.decode()
+    assert reverse("accounts:contact-create") not in page.content.decode()
 
 
 def test_team_editing_needs_assign_owner(client, admin_a, manager_a, manager2_a):
     account = make_account(admin_a.tenant, "Team Co", owner=manager_a)
     # A manager (no ACCOUNT_ASSIGN_OWNER) sees the team but cannot change it.
     login(client, manager_a)
-    page = client.get(reverse("account-detail", args=[account.pk]))
+    page = client.get(reverse("accounts:account-detail", args=[account.pk]))
     assert page.status_code == 200 and page.context["team_form"] is None
-    response = client.post(reverse("account-team-add", args=[account.pk]),
+    response = client.post(reverse("accounts:account-team-add", args=[account.pk]),
                            {"membership": manager2_a.pk, "team_role": "sales"})
     assert response.status_code == 403
     assert not AccountTeamMember.unscoped_all_tenants.exists()
 
     # The administrator adds a member …
     login(client, admin_a)
-    page = client.get(reverse("account-detail", args=[account.pk]))
+    page = client.get(reverse("accounts:account-detail", args=[account.pk]))
     choices = list(page.context["team_form"].fields["membership"].queryset)
     assert manager2_a in choices
-    response = client.post(reverse("account-team-add", args=[account.pk]),
+    response = client.post(reverse("accounts:account-team-add", args=[account.pk]),
                            {"membership": manager2_a.pk, "team_role": "technical_support"})
     assert response.status_code == 302
     member = AccountTeamMember.unscoped_all_tenants.get()
     assert (member.account_id, member.membership_id, member.team_role) == (
         account.pk, manager2_a.pk, "technical_support")
     # … who is no longer offered, and a duplicate or a bad role is a 400 that adds nothing.
-    page = client.get(reverse("account-detail", args=[account.pk]))
+    page = client.get(reverse("accounts:account-detail", args=[account.pk]))
     assert manager2_a not in list(page.context["team_form"].fields["membership"].queryset)
     for data in ({"membership": manager2_a.pk, "team_role": "sales"},
                  {"membership": manager_a.pk, "team_role": "janitor"},
                  {"membership": "", "team_role": "sales"}):
-        response = client.post(reverse("account-team-add", args=[account.pk]), data)
+        response = client.post(reverse("accounts:account-team-add", args=[account.pk]), data)
         assert response.status_code == 400
         assert response.context["team_form"].errors
     assert AccountTeamMember.unscoped_all_tenants.count() == 1
 
     # Removing asks first: GET confirms and removes nothing, POST removes.
-    url = reverse("account-team-remove", args=[account.pk, member.pk])
+    url = reverse("accounts:account-team-remove", args=[account.pk, member.pk])
     confirm = client.get(url)
     assert confirm.status_code == 200 and manager2_a.user.username in confirm.content.decode()
     assert AccountTeamMember.unscoped_all_tenants.count() == 1
@@ -299,7 +303,7 @@ def test_team_member_of_another_account_is_404(client, admin_a, manager_a):
     other = make_account(admin_a.tenant, "Other")
     member = add_to_team(other, manager_a)
     login(client, admin_a)
-    assert client.post(reverse("account-team-remove", args=[one.pk, member.pk])).status_code == 404
+    assert client.post(reverse("accounts:account-team-remove", args=[one.pk, member.pk])).status_code == 404
     assert AccountTeamMember.unscoped_all_tenants.filter(pk=member.pk).exists()
 
 
@@ -317,15 +321,15 @@ def contact_form(account: Account, /, **overrides) -> dict:
 def test_contact_create_preselects_and_saves(client, manager_a):
     account = make_account(manager_a.tenant, "Own Co", owner=manager_a)
     login(client, manager_a)
-    page = client.get(reverse("contact-create"), {"account": account.pk})
+    page = client.get(reverse("accounts:contact-create"), {"account": account.pk})
     assert page.status_code == 200
     assert page.context["form"]["account"].value() == account.pk
-    response = client.post(reverse("contact-create"), contact_form(account))
+    response = client.post(reverse("accounts:contact-create"), contact_form(account))
     assert response.status_code == 302
     contact = Contact.unscoped_all_tenants.get()
     assert (contact.account_id, contact.name, contact.level, contact.buying_role) == (
         account.pk, "李娜", "technical", "influencer")
-    assert response["Location"].startswith(reverse("account-detail", args=[account.pk]))
+    assert response["Location"].startswith(reverse("accounts:account-detail", args=[account.pk]))
 
 
 @pytest.mark.parametrize("overrides,field", [
@@ -339,7 +343,7 @@ def test_contact_create_preselects_and_saves(client, manager_a):
 def test_contact_bad_input_is_400_with_inline_errors(client, admin_a, overrides, field):
     account = make_account(admin_a.tenant, "Co")
     login(client, admin_a)
-    response = client.post(reverse("contact-create"), contact_form(account, **overrides))
+    response = client.post(reverse("accounts:contact-create"), contact_form(account, **overrides))
     assert response.status_code == 400
     assert field in response.context["form"].errors
     assert 'aria-invalid="true"' in response.content.decode()
@@ -350,7 +354,7 @@ def test_contact_duplicate_email_is_an_inline_error(client, admin_a):
     account = make_account(admin_a.tenant, "Co")
     make_contact(account, "First", email="li.na@example.cn")
     login(client, admin_a)
-    response = client.post(reverse("contact-create"), contact_form(account))
+    response = client.post(reverse("accounts:contact-create"), contact_form(account))
     assert response.status_code == 400
     assert "email" in response.context["form"].errors
     assert Contact.unscoped_all_tenants.count() == 1
@@ -361,7 +365,7 @@ def test_contact_marked_as_left_through_the_edit_form(client, admin_a, monkeypat
     contact = make_contact(account, "李娜", level="technical", email="li.na@example.cn")
     login(client, admin_a)
     # Unticked, with a date: left on that date.
-    response = client.post(reverse("contact-edit", args=[contact.pk]),
+    response = client.post(reverse("accounts:contact-edit", args=[contact.pk]),
                            contact_form(account, is_active=None, left_on="2024-06-30"))
     assert response.status_code == 302
     contact.refresh_from_db()
@@ -370,13 +374,13 @@ def test_contact_marked_as_left_through_the_edit_form(client, admin_a, monkeypat
     fixed = datetime.datetime(2025, 3, 31, 17, 0, tzinfo=datetime.UTC)  # 1 April in Shanghai
     monkeypatch.setattr(timezone, "now", lambda: fixed)
     other = make_contact(account, "张伟", level="business")
-    response = client.post(reverse("contact-edit", args=[other.pk]),
+    response = client.post(reverse("accounts:contact-edit", args=[other.pk]),
                            contact_form(account, name="张伟", email="", is_active=None))
     assert response.status_code == 302
     other.refresh_from_db()
     assert (other.is_active, other.left_on) == (False, datetime.date(2025, 4, 1))
     # The 360° page lists them as former contacts, not in the map.
-    page = client.get(reverse("account-detail", args=[account.pk]))
+    page = client.get(reverse("accounts:account-detail", args=[account.pk]))
     assert {c.name for c in page.context["relationships"].former} == {"李娜", "张伟"}
     assert page.context["relationships"].active_count == 0
 
@@ -385,10 +389,10 @@ def test_contact_delete_asks_first(client, admin_a):
     account = make_account(admin_a.tenant, "Co")
     contact = make_contact(account, "Doomed Person")
     login(client, admin_a)
-    confirm = client.get(reverse("contact-delete", args=[contact.pk]))
+    confirm = client.get(reverse("accounts:contact-delete", args=[contact.pk]))
     assert confirm.status_code == 200 and "Doomed Person" in confirm.content.decode()
     assert Contact.unscoped_all_tenants.filter(pk=contact.pk).exists()
-    assert client.post(reverse("contact-delete", args=[contact.pk])).status_code == 302
+    assert client.post(reverse("accounts:contact-delete", args=[contact.pk])).status_code == 302
     assert not Contact.unscoped_all_tenants.filter(pk=contact.pk).exists()
 
 
@@ -401,17 +405,17 @@ def test_contact_list_filters_search_and_pagination(client, admin_a):
                      buying_role="champion" if i % 5 == 0 else "",
                      is_active=i != 7, left_on=datetime.date(2024, 1, 1) if i == 7 else None)
     login(client, admin_a)
-    first = client.get(reverse("contact-list")).context["page"]
+    first = client.get(reverse("accounts:contact-list")).context["page"]
     assert first.total == 30 and len(first.items) == 25 and first.next_cursor
-    second = client.get(reverse("contact-list"), {"cursor": first.next_cursor}).context["page"]
+    second = client.get(reverse("accounts:contact-list"), {"cursor": first.next_cursor}).context["page"]
     assert [c.name for c in first.items + second.items] == [f"Person {i:02d}" for i in range(30)]
 
     def names(**query) -> set[str]:
         # The search form POSTs (a name searched for stays out of URLs); the rest are GET links.
         if "q" in query:
-            response = client.post(reverse("contact-list"), query, follow=True)
+            response = client.post(reverse("accounts:contact-list"), query, follow=True)
         else:
-            response = client.get(reverse("contact-list"), query)
+            response = client.get(reverse("accounts:contact-list"), query)
         return {c.name for c in response.context["page"].items}
 
     assert names(account=one.pk) == {f"Person {i:02d}" for i in range(30) if i % 2}
@@ -421,22 +425,22 @@ def test_contact_list_filters_search_and_pagination(client, admin_a):
     assert names(q="son 1") == {f"Person {i}" for i in range(10, 20)}
     assert names(q="nobody") == set()
     # A bad filter value shows the error and no rows, never a 500.
-    bad = client.get(reverse("contact-list"), {"level": "janitor"})
+    bad = client.get(reverse("accounts:contact-list"), {"level": "janitor"})
     assert bad.status_code == 200 and bad.context["page"].total == 0
-    assert client.get(reverse("contact-list"), {"cursor": "!!!"}).status_code == 200
+    assert client.get(reverse("accounts:contact-list"), {"cursor": "!!!"}).status_code == 200
 
 
 def test_contact_list_empty_state_and_export_links(client, admin_a):
     login(client, admin_a)
-    body = client.get(reverse("contact-list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    body = client.get(reverse("accounts:contact-list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "No contacts yet" in body
     account = make_account(admin_a.tenant, "Co")
     make_contact(account, "Someone", level="technical")
-    body = client.get(reverse("contact-list"), {"level": "technical"},
+    body = client.get(reverse("accounts:contact-list"), {"level": "technical"},
                       HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert f'{reverse("export-contacts")}?level=technical&amp;format=csv' in body
-    assert f'{reverse("export-contacts")}?level=technical&amp;format=xlsx' in body
-    body = client.get(reverse("contact-list"), {"level": "leadership"},
+    assert f'{reverse("accounts:export-contacts")}?level=technical&amp;format=csv' in body
+    assert f'{reverse("accounts:export-contacts")}?level=technical&amp;format=xlsx' in body
+    body = client.get(reverse("accounts:contact-list"), {"level": "leadership"},
                       HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "No contact matches these filters" in body
 
@@ -444,10 +448,10 @@ def test_contact_list_empty_state_and_export_links(client, admin_a):
 def test_account_and_transaction_lists_have_export_links(client, admin_a):
     make_account(admin_a.tenant, "Co", industry="energy")
     login(client, admin_a)
-    body = client.get(reverse("account-list"), {"industry": "energy"}).content.decode()
-    assert f'{reverse("export-accounts")}?industry=energy&amp;format=csv' in body
-    body = client.get(reverse("transaction-list"), {"product_line": "泵"}).content.decode()
-    assert f'{reverse("export-transactions")}?product_line=%E6%B3%B5&amp;format=xlsx' in body
+    body = client.get(reverse("accounts:account-list"), {"industry": "energy"}).content.decode()
+    assert f'{reverse("accounts:export-accounts")}?industry=energy&amp;format=csv' in body
+    body = client.get(reverse("accounts:transaction-list"), {"product_line": "泵"}).content.decode()
+    assert f'{reverse("accounts:export-transactions")}?product_line=%E6%B3%B5&amp;format=xlsx' in body
 
 
 # --- contract pages ----------------------------------------------------------------------------------
@@ -464,21 +468,21 @@ def contract_form(account: Account, /, **overrides) -> dict:
 def test_contract_create_edit_delete(client, manager_a):
     account = make_account(manager_a.tenant, "Own Co", owner=manager_a)
     login(client, manager_a)
-    page = client.get(reverse("contract-create"), {"account": account.pk})
+    page = client.get(reverse("accounts:contract-create"), {"account": account.pk})
     assert page.context["form"]["account"].value() == account.pk
-    assert client.post(reverse("contract-create"), contract_form(account)).status_code == 302
+    assert client.post(reverse("accounts:contract-create"), contract_form(account)).status_code == 302
     contract = Contract.unscoped_all_tenants.get()
     assert (contract.number, contract.value, contract.end_date) == (
         "HT-2025-007", Decimal("1200000.00"), datetime.date(2025, 12, 31))
-    response = client.post(reverse("contract-edit", args=[contract.pk]),
+    response = client.post(reverse("accounts:contract-edit", args=[contract.pk]),
                            contract_form(account, status="terminated"))
     assert response.status_code == 302
     contract.refresh_from_db()
     assert contract.status == "terminated"
-    confirm = client.get(reverse("contract-delete", args=[contract.pk]))
+    confirm = client.get(reverse("accounts:contract-delete", args=[contract.pk]))
     assert confirm.status_code == 200 and "HT-2025-007" in confirm.content.decode()
     assert Contract.unscoped_all_tenants.exists()
-    assert client.post(reverse("contract-delete", args=[contract.pk])).status_code == 302
+    assert client.post(reverse("accounts:contract-delete", args=[contract.pk])).status_code == 302
     assert not Contract.unscoped_all_tenants.exists()
 
 
@@ -492,7 +496,7 @@ def test_contract_create_edit_delete(client, manager_a):
 def test_contract_bad_input_is_400_and_saves_nothing(client, admin_a, overrides, field):
     account = make_account(admin_a.tenant, "Co")
     login(client, admin_a)
-    response = client.post(reverse("contract-create"), contract_form(account, **overrides))
+    response = client.post(reverse("accounts:contract-create"), contract_form(account, **overrides))
     assert response.status_code == 400
     assert field in response.context["form"].errors
     assert not Contract.unscoped_all_tenants.exists()
@@ -503,7 +507,7 @@ def test_contract_edit_keeps_the_row_on_bad_input(client, admin_a):
     contract = make_contract(account, "K-1")
     make_contract(account, "K-2")
     login(client, admin_a)
-    response = client.post(reverse("contract-edit", args=[contract.pk]),
+    response = client.post(reverse("accounts:contract-edit", args=[contract.pk]),
                            contract_form(account, number="K-2"))
     assert response.status_code == 400 and "number" in response.context["form"].errors
     contract.refresh_from_db()
@@ -523,19 +527,19 @@ def test_contract_list_renewals_due(client, admin_a, monkeypatch):
     make_contract(account, "ENDED", start_date=datetime.date(2024, 1, 1),
                   end_date=datetime.date(2025, 5, 31))
     login(client, admin_a)
-    everything = client.get(reverse("contract-list")).context["page"]
+    everything = client.get(reverse("accounts:contract-list")).context["page"]
     assert {c.number for c in everything.items} == {"DUE", "LATER", "DRAFT", "ENDED"}
     assert {c.number for c in everything.items if c.renewal_due} == {"DUE"}
-    response = client.get(reverse("contract-list"), {"renewal_due": "1"})
+    response = client.get(reverse("accounts:contract-list"), {"renewal_due": "1"})
     assert [c.number for c in response.context["page"].items] == [due.number]
     assert 'class="kam-renewal-due"' in response.content.decode()
     # Renewals due combine with the other filters.
-    assert client.get(reverse("contract-list"), {"renewal_due": "1", "status": "draft"}
+    assert client.get(reverse("accounts:contract-list"), {"renewal_due": "1", "status": "draft"}
                       ).context["page"].total == 0
-    assert client.get(reverse("contract-list"), {"q": "LAT"}).context["page"].total == 1
+    assert client.get(reverse("accounts:contract-list"), {"q": "LAT"}).context["page"].total == 1
     monkeypatch.undo()
     login(client, admin_a)  # the session was made at the patched time
-    empty = client.get(reverse("contract-list"), {"renewal_due": "1", "account": 0},
+    empty = client.get(reverse("accounts:contract-list"), {"renewal_due": "1", "account": 0},
                        HTTP_ACCEPT_LANGUAGE="en")
     assert empty.status_code == 200 and empty.context["page"].total == 0
 
@@ -551,26 +555,26 @@ def test_transaction_list_filters_and_pagination(client, admin_a):
         make_tx(one if i % 2 else two, start + datetime.timedelta(days=i), f"{i + 1}.00",
                 product_line="pumps" if i % 3 == 0 else "valves")
     login(client, admin_a)
-    first = client.get(reverse("transaction-list")).context["page"]
+    first = client.get(reverse("accounts:transaction-list")).context["page"]
     assert first.total == 30 and len(first.items) == 25
-    second = client.get(reverse("transaction-list"), {"cursor": first.next_cursor}).context["page"]
+    second = client.get(reverse("accounts:transaction-list"), {"cursor": first.next_cursor}).context["page"]
     dates = [t.date for t in first.items + second.items]
     assert dates == sorted((start + datetime.timedelta(days=i) for i in range(30)), reverse=True)
 
     def amounts(**query) -> set[Decimal]:
-        return {t.amount for t in client.get(reverse("transaction-list"), query)
+        return {t.amount for t in client.get(reverse("accounts:transaction-list"), query)
                 .context["page"].items}
 
     assert amounts(account=one.pk) == {Decimal(i + 1) for i in range(30) if i % 2}
     assert amounts(product_line="pumps") == {Decimal(i + 1) for i in range(0, 30, 3)}
     assert amounts(date_after="2024-01-10", date_before="2024-01-12") == {
         Decimal(10), Decimal(11), Decimal(12)}
-    bad = client.get(reverse("transaction-list"), {"date_after": "someday"})
+    bad = client.get(reverse("accounts:transaction-list"), {"date_after": "someday"})
     assert bad.status_code == 200 and bad.context["page"].total == 0
     # A cursor whose values do not fit the fields restarts at page one instead of failing.
-    assert client.get(reverse("transaction-list"),
+    assert client.get(reverse("accounts:transaction-list"),
                       {"cursor": "eyJ2IjpbIngiLCJ5Il0sIm4iOjF9"}).status_code == 200
-    empty = client.get(reverse("transaction-list"), {"product_line": "nothing"},
+    empty = client.get(reverse("accounts:transaction-list"), {"product_line": "nothing"},
                        HTTP_ACCEPT_LANGUAGE="en")
     assert "No transaction matches these filters" in empty.content.decode()
 
@@ -613,7 +617,7 @@ def test_360_page_shows_map_and_gaps(client, admin_a):
     make_contact(account, "Gone Gao", level="leadership", is_active=False,
                  left_on=datetime.date(2024, 2, 1))
     login(client, admin_a)
-    response = client.get(reverse("account-detail", args=[account.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(reverse("accounts:account-detail", args=[account.pk]), HTTP_ACCEPT_LANGUAGE="en")
     body = response.content.decode()
     assert 'data-gap="level:leadership"' in body and 'data-gap="level:business"' in body
     assert 'data-gap="no_decision_maker"' in body and 'data-gap="level:technical"' not in body
@@ -629,7 +633,7 @@ def test_360_page_shows_map_and_gaps(client, admin_a):
 def test_360_page_figures_empty_state_then_figures(client, admin_a):
     account = make_account(admin_a.tenant, "Co")
     login(client, admin_a)
-    body = client.get(reverse("account-detail", args=[account.pk]),
+    body = client.get(reverse("accounts:account-detail", args=[account.pk]),
                       HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Key figures are not computed yet" in body
     assert "No revenue in the last 24 months" in body
@@ -639,7 +643,7 @@ def test_360_page_figures_empty_state_then_figures(client, admin_a):
     make_tx(account, today - datetime.timedelta(days=400), "200.00")
     make_tx(other, today - datetime.timedelta(days=5), "700.00")
     figures_recompute(tenant_id=admin_a.tenant_id)
-    response = client.get(reverse("account-detail", args=[account.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(reverse("accounts:account-detail", args=[account.pk]), HTTP_ACCEPT_LANGUAGE="en")
     figures = response.context["figures"]
     assert figures.revenue_12m == Decimal("300.00")
     assert figures.growth_pct == Decimal("50.0")   # 300 vs 200
@@ -769,7 +773,7 @@ def test_timeline_transaction_summary_is_one_group_by_whatever_the_volume(admin_
         count, total = expected.get(month, (0, Decimal(0)))
         expected[month] = (count + 1, total + Decimal(f"{10 * (i + 1)}.25"))
     with tenant_context(admin_a.tenant), CaptureQueriesContext(connection) as ctx:
-        entries = timeline_module.transactions_by_month_source(
+        entries = transactions_by_month_source(
             actor=actor_for(admin_a), account=account, since=None, until=None)
     assert len(ctx.captured_queries) == 1
     assert {e.data["month"]: (e.data["orders"], e.data["order_total"]) for e in entries} == expected
@@ -788,7 +792,7 @@ def test_other_apps_can_register_a_source(client, admin_a):
     register_timeline_source(visits_source)  # idempotent
     try:
         login(client, admin_a)
-        response = client.get(reverse("account-detail", args=[account.pk]))
+        response = client.get(reverse("accounts:account-detail", args=[account.pk]))
         kinds = [e.kind for e in response.context["timeline"]]
         assert kinds.index("visit") == kinds.index("contact-left") + 1
         assert seen == [account.pk]
@@ -825,11 +829,11 @@ def test_360_page_costs_a_constant_number_of_queries(client, admin_a):
         make_account(tenant, f"Big subsidiary {i}", parent=big)
     figures_recompute(tenant_id=tenant.pk)
     login(client, admin_a)
-    client.get(reverse("account-list"))  # the first request stores the tenant in the session
+    client.get(reverse("accounts:account-list"))  # the first request stores the tenant in the session
 
     def count(account: Account) -> int:
         with CaptureQueriesContext(connection) as ctx:
-            response = client.get(reverse("account-detail", args=[account.pk]))
+            response = client.get(reverse("accounts:account-detail", args=[account.pk]))
         assert response.status_code == 200
         return len(ctx.captured_queries)
 
@@ -847,11 +851,12 @@ def test_360_page_costs_a_constant_number_of_queries(client, admin_a):
     assert count(small) == 18
 
 
-@pytest.mark.parametrize("url_name", ["contact-list", "contract-list", "transaction-list"])
+@pytest.mark.parametrize("url_name", ["accounts:contact-list", "accounts:contract-list",
+                                      "accounts:transaction-list"])
 def test_list_pages_cost_a_constant_number_of_queries(client, admin_a, url_name):
     tenant = admin_a.tenant
     login(client, admin_a)
-    client.get(reverse("account-list"))  # the first request stores the tenant in the session
+    client.get(reverse("accounts:account-list"))  # the first request stores the tenant in the session
 
     def count() -> int:
         with CaptureQueriesContext(connection) as ctx:

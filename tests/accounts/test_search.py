@@ -7,7 +7,7 @@ import psycopg2
 import pytest
 from django.db import connection
 
-from accounts.filters import account_search
+from accounts.account.filters import account_search
 from accounts.models import Account
 from kam.tenancy import tenant_context
 from tests.factories import make_account

@@ -40,8 +40,8 @@ def total() -> int:
 
 
 def test_router_names_the_endpoint():
-    assert reverse("api-account-team-list") == LIST_URL
-    assert reverse("api-account-team-detail", args=[4]) == detail_url(4)
+    assert reverse("api:account-team-list") == LIST_URL
+    assert reverse("api:account-team-detail", args=[4]) == detail_url(4)
 
 
 def test_add_list_retrieve_remove(writer_a, admin_a, manager_a):
@@ -162,24 +162,24 @@ def test_manager_on_the_team_sees_the_account(api, client, manager_a, manager2_a
     login(api, manager_a)
     login(client, manager_a)
     assert ids_of(api.get(ACCOUNTS_URL)) == [own.pk]
-    assert client.get(reverse("account-detail", args=[account.pk])).status_code == 404
+    assert client.get(reverse("accounts:account-detail", args=[account.pk])).status_code == 404
 
     member = add_to_team(account, manager_a)
     add_to_team(account, admin_a)  # other team rows do not repeat the account
     add_to_team(own, admin_a)
     assert ids_of(api.get(ACCOUNTS_URL)) == [own.pk, account.pk]
     assert api.get(f"{ACCOUNTS_URL}{account.pk}/").status_code == 200
-    page = client.get(reverse("account-detail", args=[account.pk]))
+    page = client.get(reverse("accounts:account-detail", args=[account.pk]))
     assert page.status_code == 200
     assert "Team Account Ltd" in page.content.decode()
-    listing = client.get(reverse("account-list")).content.decode()
+    listing = client.get(reverse("accounts:account-list")).content.decode()
     assert "Team Account Ltd" in listing and "Hidden Ltd" not in listing
-    assert client.get(reverse("account-detail", args=[hidden.pk])).status_code == 404
+    assert client.get(reverse("accounts:account-detail", args=[hidden.pk])).status_code == 404
 
     with tenant_context(member.tenant):
         AccountTeamMember.objects.filter(pk=member.pk).delete()
     assert ids_of(api.get(ACCOUNTS_URL)) == [own.pk]
-    assert client.get(reverse("account-detail", args=[account.pk])).status_code == 404
+    assert client.get(reverse("accounts:account-detail", args=[account.pk])).status_code == 404
 
 
 def test_manager_account_list_is_still_one_query_for_the_page(api, manager_a, manager2_a):

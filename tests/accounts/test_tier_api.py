@@ -15,12 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account, AccountTier, TierChange
-from accounts.tiering import (
-    tier_override_clear,
-    tier_override_set,
-    tier_policy_save,
-    tier_recompute,
-)
+from accounts.tiering.services import tier_override_clear, tier_override_set, tier_policy_save, tier_recompute
 from kam.models import Tenant
 from kam.tenancy import tenant_context
 from tests.accounts.tiering_book import figures, policy_criteria

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import formats, translation
 
 from accounts.models import Account, AccountTier, TierChange
-from accounts.tier_timeline import tier_changes_source
-from accounts.tiering import tier_override_set, tier_recompute
+from accounts.tiering.services import tier_override_set, tier_recompute
+from accounts.tiering.timeline import tier_changes_source
 from kam import clock
 from kam.jobs import run_job
 from kam.roles import Actor
@@ -55,7 +55,7 @@ def book(tenant_a):
 
 
 def page(client, account: Account, **headers) -> str:
-    response = client.get(reverse("account-detail", args=[account.pk]), **(headers or EN))
+    response = client.get(reverse("accounts:account-detail", args=[account.pk]), **(headers or EN))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -86,11 +86,11 @@ def state_of(account: Account) -> AccountTier:
 
 
 def override_url(account: Account) -> str:
-    return reverse("account-tier-override", args=[account.pk])
+    return reverse("accounts:account-tier-override", args=[account.pk])
 
 
 def end_url(account: Account) -> str:
-    return reverse("account-tier-override-end", args=[account.pk])
+    return reverse("accounts:account-tier-override-end", args=[account.pk])
 
 
 def in_days(tenant, days: int) -> datetime.date:
@@ -177,7 +177,7 @@ def test_data_as_of_in_the_tenants_time_zone(client, admin_a, book):
                                            "SHORT_DATETIME_FORMAT")
     assert f"Tiers: data as of {when}." in panel(body)
     assert f"Figures: data as of {figures_when}." in body
-    listing = client.get(reverse("account-list"), **EN).content.decode()
+    listing = client.get(reverse("accounts:account-list"), **EN).content.decode()
     assert f"Tiers as of {when}." in listing
 
 
@@ -185,7 +185,7 @@ def test_zh_hans_render_shows_the_chinese_tier(client, admin_a, book):
     login(client, admin_a)
     body = page(client, book["X"], HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert ">战略</span>" in panel(body)
-    listing = client.get(reverse("account-list"), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    listing = client.get(reverse("accounts:account-list"), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert "战略" in listing and "关键" in listing and "重点" in listing
 
 
@@ -219,7 +219,7 @@ def test_override_set_and_shown(client, request, book, who):
         "tier": "strategic", "reason": "Board-level partnership", "until": until.isoformat()},
         **EN)
     assert response.status_code == 302
-    assert response["Location"] == reverse("account-detail", args=[account.pk]) + "#tier"
+    assert response["Location"] == reverse("accounts:account-detail", args=[account.pk]) + "#tier"
     state = state_of(account)
     assert (state.tier, state.computed_tier, state.override_tier) == ("strategic", "key",
                                                                      "strategic")
@@ -270,7 +270,7 @@ def test_manager_and_read_key_cannot_override(client, manager_a, book):
         for method in ("get", "post"):
             response = getattr(client, method)(url, body, HTTP_AUTHORIZATION=f"Bearer {raw}")
             assert response.status_code == 302
-            assert response["Location"].startswith(reverse("login"))
+            assert response["Location"].startswith(reverse("kam:login"))
     assert tier_rows(account) == before
 
 
@@ -333,12 +333,12 @@ def test_outsider_gets_404_everywhere_and_changes_nothing(client, admin_a, admin
     login(client, admin_b)
     body = {"tier": "general", "reason": "stolen", "until": in_days(admin_b.tenant, 5)}
     for url in (override_url(account), end_url(account),
-                reverse("account-detail", args=[account.pk])):
+                reverse("accounts:account-detail", args=[account.pk])):
         assert client.get(url).status_code == 404, url
         assert client.post(url, body).status_code == 404, url
     assert tier_rows(account) == before
     # Tenant B's own list has no tier of tenant A.
-    listing = client.get(reverse("account-list"), {"tier": "strategic"}).content.decode()
+    listing = client.get(reverse("accounts:account-list"), {"tier": "strategic"}).content.decode()
     assert "Walnut Co" not in listing and "Xenon Co" not in listing
 
 
@@ -361,7 +361,7 @@ def test_timeline_shows_every_kind_of_tier_change(client, admin_a, exec_a, book)
         AccountTier.objects.filter(account=account).update(
             override_until=in_days(tenant, -1))
     tier_recompute(tenant_id=tenant.pk)
-    response = client.get(reverse("account-detail", args=[account.pk]), **EN)
+    response = client.get(reverse("accounts:account-detail", args=[account.pk]), **EN)
     tier_entries = [e for e in response.context["timeline"] if e.kind.startswith("tier-")]
     assert [e.title for e in tier_entries] == [
         "Override ended (expired): Important → Strategic",
@@ -377,7 +377,7 @@ def test_timeline_shows_every_kind_of_tier_change(client, admin_a, exec_a, book)
     assert "Tier: Key → Strategic (score 82.00, policy v1, computed)" in body
     assert 'class="kam-tl-tier"' in body
     # Translated.
-    zh = client.get(reverse("account-detail", args=[account.pk]),
+    zh = client.get(reverse("accounts:account-detail", args=[account.pk]),
                     HTTP_ACCEPT_LANGUAGE="zh-CN").context["timeline"]
     assert any("关键" in e.title and "战略" in e.title for e in zh)
 
@@ -406,7 +406,7 @@ def test_timeline_source_is_one_query_and_respects_the_window(admin_a, book):
 
 def test_list_tier_column_and_filter(client, admin_a, book):
     login(client, admin_a)
-    body = client.get(reverse("account-list"), **EN).content.decode()
+    body = client.get(reverse("accounts:account-list"), **EN).content.decode()
     rows = {name: re.search(rf"{name}</a>.*?</tr>", body, re.S).group(0)
             for name in ("Xenon Co", "Yarrow Co", "Walnut Co", "Zephyr Co")}
     assert 'kam-tier-strategic">Strategic<' in rows["Xenon Co"]
@@ -415,14 +415,14 @@ def test_list_tier_column_and_filter(client, admin_a, book):
     assert "kam-tier-" not in rows["Zephyr Co"] and "—" in rows["Zephyr Co"]
     for tier, expected in (("strategic", ["Xenon Co"]), ("key", ["Walnut Co"]),
                            ("important", ["Yarrow Co"]), ("general", [])):
-        response = client.get(reverse("account-list"), {"tier": tier})
+        response = client.get(reverse("accounts:account-list"), {"tier": tier})
         assert response.status_code == 200
         assert [a.name for a in response.context["page"].items] == expected, tier
     # The effective tier: an override counts.
     with tenant_context(admin_a.tenant):
         tier_override_set(account=book["Y"], tier="key", reason="r",
                           until=in_days(admin_a.tenant, 5), by=admin_a)
-    keyed = client.get(reverse("account-list"), {"tier": "key"}, **EN)
+    keyed = client.get(reverse("accounts:account-list"), {"tier": "key"}, **EN)
     assert [a.name for a in keyed.context["page"].items] == ["Walnut Co", "Yarrow Co"]
     assert "(manual)" in keyed.content.decode()
 
@@ -430,7 +430,7 @@ def test_list_tier_column_and_filter(client, admin_a, book):
 @pytest.mark.parametrize("value", ["emperor", "KEY", "1"])
 def test_list_invalid_tier_is_the_filter_error(client, admin_a, book, value):
     login(client, admin_a)
-    response = client.get(reverse("account-list"), {"tier": value}, **EN)
+    response = client.get(reverse("accounts:account-list"), {"tier": value}, **EN)
     assert response.status_code == 400
     assert "Some filters are not valid" in response.content.decode()
     assert response.context["page"].items == []
@@ -449,11 +449,11 @@ def test_api_tier_filter(api, admin_a, admin_b, book):
 
 def test_list_query_count_stays_constant_with_tiers(client, admin_a, book):
     login(client, admin_a)
-    client.get(reverse("account-list"))  # the first request stores the tenant in the session
+    client.get(reverse("accounts:account-list"))  # the first request stores the tenant in the session
 
     def count(**params) -> int:
         with CaptureQueriesContext(connection) as ctx:
-            response = client.get(reverse("account-list"), params)
+            response = client.get(reverse("accounts:account-list"), params)
         assert response.status_code == 200
         return len(ctx.captured_queries)
 
@@ -470,11 +470,11 @@ def test_360_page_query_count_does_not_depend_on_the_tier(client, admin_a, book)
         tier_override_set(account=book["X"], tier="key", reason="r",
                           until=in_days(admin_a.tenant, 5), by=admin_a)
     login(client, admin_a)
-    client.get(reverse("account-list"))
+    client.get(reverse("accounts:account-list"))
 
     def count(account: Account) -> int:
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(reverse("account-detail", args=[account.pk])).status_code == 200
+            assert client.get(reverse("accounts:account-detail", args=[account.pk])).status_code == 200
         return len(ctx.captured_queries)
 
     # Not tiered, tiered, overridden (the override's author is joined to the account).
@@ -497,10 +497,10 @@ def test_tier_pages_keep_the_strict_csp(client, admin_a, book):
         tier_override_set(account=book["W"], tier="strategic", reason="r",
                           until=in_days(admin_a.tenant, 5), by=admin_a)
     login(client, admin_a)
-    for url in (reverse("account-detail", args=[book["W"].pk]),
-                reverse("account-detail", args=[book["Z"].pk]),
+    for url in (reverse("accounts:account-detail", args=[book["W"].pk]),
+                reverse("accounts:account-detail", args=[book["Z"].pk]),
                 override_url(book["W"]), end_url(book["W"]), end_url(book["X"]),
-                reverse("account-list") + "?tier=strategic"):
+                reverse("accounts:account-list") + "?tier=strategic"):
         assert_csp_clean_page(client.get(url), url)
     invalid = client.post(override_url(book["W"]), {"tier": "emperor"})
     assert invalid.status_code == 400

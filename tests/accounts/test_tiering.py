@@ -13,13 +13,8 @@ from django.db import connection, connections
 from django.utils import translation
 
 from accounts.models import AccountTier, TierChange, TierPolicy
-from accounts.tiering import (
-    tier_breakdowns,
-    tier_override_clear,
-    tier_override_set,
-    tier_preview,
-    tier_recompute,
-)
+from accounts.tiering.selectors import tier_breakdowns, tier_preview
+from accounts.tiering.services import tier_override_clear, tier_override_set, tier_recompute
 from kam import clock
 from kam.jobs import run_job
 from kam.models import JobOutcome, JobRun
@@ -203,7 +198,7 @@ def test_a_crash_mid_run_leaves_the_previous_state(tenant_a, book, monkeypatch):
     tier_recompute(tenant_id=tenant_a.pk, today=TODAY)
     with tenant_context(tenant_a):
         save_policy(cutoff_strategic=70, cutoff_key=45, cutoff_important=10)
-    import accounts.tiering as tiering
+    import accounts.tiering.services as tiering
 
     original = tiering._recompute
 
@@ -226,7 +221,7 @@ def test_a_crash_mid_run_leaves_the_previous_state(tenant_a, book, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_one_does_the_work(tenant_a, book):
     """A second run while the first holds the (job, tenant) lock is recorded as skipped."""
-    import accounts.tiering as tiering
+    import accounts.tiering.services as tiering
 
     original = tiering._recompute
     started, release = threading.Event(), threading.Event()

@@ -19,20 +19,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
-from accounts import tiering_views
 from accounts.models import AccountTier, TierChange, TierPolicy
-from accounts.standards import (
-    DEFAULT_STANDARDS,
-    STANDARD_FIELDS,
-    service_standards,
-    service_standards_save,
-)
-from accounts.tier_models import ServiceStandard
-from accounts.tiering import (
-    policy_validate,
-    tier_policy_save,
-    tier_recompute,
-)
+from accounts.standards.models import DEFAULT_STANDARDS, STANDARD_FIELDS, ServiceStandard
+from accounts.standards.selectors import service_standards
+from accounts.standards.services import service_standards_save
+from accounts.tiering import forms as tiering_forms
+from accounts.tiering import services as tiering_services
+from accounts.tiering import views as tiering_views
+from accounts.tiering.policy import policy_validate
+from accounts.tiering.services import tier_policy_save, tier_recompute
 from kam.jobs import run_job
 from kam.tenancy import tenant_context
 from tests.accounts.tiering_book import figures, policy_criteria
@@ -41,14 +36,14 @@ from tests.factories import make_account
 from tests.kam.test_security import assert_csp_clean_page
 
 TODAY = datetime.date(2026, 6, 30)
-POLICY = reverse("tiering-policy")
-EDIT = reverse("tiering-policy-edit")
-STANDARDS = reverse("service-standards")
-STANDARDS_EDIT = reverse("service-standards-edit")
+POLICY = reverse("accounts:tiering-policy")
+EDIT = reverse("accounts:tiering-policy-edit")
+STANDARDS = reverse("accounts:service-standards")
+STANDARDS_EDIT = reverse("accounts:service-standards-edit")
 
 
 def version_url(version: int) -> str:
-    return reverse("tiering-policy-version", args=[version])
+    return reverse("accounts:tiering-policy-version", args=[version])
 
 
 @pytest.fixture
@@ -99,7 +94,7 @@ def form_data(criteria: dict | None = None, *, action: str = "preview", cutoff_s
             for grade, points in spec["points"].items():
                 data[f"credit-{grade or 'none'}"] = str(points)
             continue
-        for i in range(tiering_views.THRESHOLD_ROWS):
+        for i in range(tiering_forms.THRESHOLD_ROWS):
             value, points = spec["thresholds"][i] if i < len(spec["thresholds"]) else ("", "")
             data[f"{key}-t{i}-value"], data[f"{key}-t{i}-points"] = str(value), str(points)
     return data
@@ -554,6 +549,8 @@ def test_a_save_racing_the_check_is_caught_under_the_lock(web, admin_a, tenant_a
         return stale if len(calls) == 1 else real()
 
     monkeypatch.setattr(tiering_views, "current_policy", first_stale)
+    # The save service read the same stale version: only the check under the lock is left.
+    monkeypatch.setattr(tiering_services, "current_policy", lambda: stale)
     html = assert_shown_again(web.post(EDIT, mine), tenant_a, [1, 2])
     assert "Someone saved version 2" in html and hidden(html, "base_version") == "2"
 
@@ -567,19 +564,19 @@ def test_a_forged_digest_saves_nothing(web, admin_a, admin_b, tenant_b, book, se
     clean = policy_validate(criteria=policy_criteria(), cutoff_strategic="70", cutoff_key="45",
                             cutoff_important="10", hysteresis="5")
     payload = json.dumps({"policy": clean, "base_version": 1, "tenant": tenant.pk},
-                         sort_keys=True, separators=(",", ":"), default=tiering_views._canonical)
+                         sort_keys=True, separators=(",", ":"), default=tiering_services._canonical)
     # The page's digest is the helper's (so the forgeries below differ only in what they forge).
-    assert body["preview_digest"] == tiering_views.policy_digest(clean, base_version=1,
+    assert body["preview_digest"] == tiering_services.policy_digest(clean, base_version=1,
                                                                  tenant_id=tenant.pk)
     forged = {
         "zeros": "0" * 64,
         "plain sha256 of the values": hashlib.sha256(payload.encode()).hexdigest(),
-        "HMAC with another key": salted_hmac(tiering_views.PREVIEW_SALT, payload,
+        "HMAC with another key": salted_hmac(tiering_services.PREVIEW_SALT, payload,
                                              secret="not-the-secret-key",
                                              algorithm="sha256").hexdigest(),
-        "another tenant's digest": tiering_views.policy_digest(clean, base_version=1,
+        "another tenant's digest": tiering_services.policy_digest(clean, base_version=1,
                                                                tenant_id=tenant_b.pk),
-        "another base version's": tiering_views.policy_digest(clean, base_version=0,
+        "another base version's": tiering_services.policy_digest(clean, base_version=0,
                                                               tenant_id=tenant.pk),
         "truncated": body["preview_digest"][:-1],
         "garbage": "'; DROP TABLE x; --\x00",
@@ -597,7 +594,7 @@ def test_a_forged_digest_saves_nothing(web, admin_a, admin_b, tenant_b, book, se
     assert CHANGED in html
     assert versions(tenant_b) == []
     # A base version from the future, with the digest made for it, is refused too.
-    future = tiering_views.policy_digest(clean, base_version=7, tenant_id=tenant.pk)
+    future = tiering_services.policy_digest(clean, base_version=7, tenant_id=tenant.pk)
     html = assert_shown_again(web.post(EDIT, {**body, "base_version": "7",
                                               "preview_digest": future}), tenant, [1])
     assert CHANGED in html and hidden(html, "base_version") == "1"
@@ -809,8 +806,8 @@ def test_nav_link_is_current_on_tiering_pages(web, manager_a):
     link = f'<a href="{POLICY}" aria-current="page">Tiering</a>'
     assert link in web.get(POLICY).content.decode()
     assert link in web.get(STANDARDS).content.decode()
-    assert link not in web.get(reverse("account-list")).content.decode()
-    assert f'<a href="{POLICY}" >Tiering</a>' in web.get(reverse("account-list")).content.decode()
+    assert link not in web.get(reverse("accounts:account-list")).content.decode()
+    assert f'<a href="{POLICY}" >Tiering</a>' in web.get(reverse("accounts:account-list")).content.decode()
 
 
 @pytest.mark.django_db

@@ -57,9 +57,9 @@ def bulk_rows(account: Account, n: int, *, prefix: str = "ERP", amount: str = "1
 
 
 def test_router_names_the_endpoints():
-    assert reverse("api-transaction-list") == LIST_URL
-    assert reverse("api-transaction-detail", args=[7]) == detail_url(7)
-    assert reverse("api-transaction-bulk") == BULK_URL
+    assert reverse("api:transaction-list") == LIST_URL
+    assert reverse("api:transaction-detail", args=[7]) == detail_url(7)
+    assert reverse("api:transaction-bulk") == BULK_URL
 
 
 # --- happy path ---------------------------------------------------------------------------------

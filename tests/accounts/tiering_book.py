@@ -6,7 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from accounts.models import Account, AccountFigures, TierPolicy
-from accounts.tiering import default_criteria, tier_policy_save
+from accounts.tiering.policy import default_criteria
+from accounts.tiering.services import tier_policy_save
 
 
 def policy_criteria() -> dict:

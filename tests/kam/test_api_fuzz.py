@@ -46,9 +46,9 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from hypothesis import strategies as st
 
+from accounts.account.validators import uscc_check_character
 from accounts.models import AccountTeamMember, Contact, Contract, Transaction
-from accounts.tiering import tier_override_set, tier_recompute
-from accounts.validators import uscc_check_character
+from accounts.tiering.services import tier_override_set, tier_recompute
 from kam import clock
 from kam.models import Membership, Tenant
 from kam.roles import Role

@@ -122,14 +122,14 @@ def test_api_key_use_is_not_an_audited_change_but_revoking_is(tenant_a):
 
 def test_browser_request_records_the_member_without_query_string(client, admin_a):
     login(client, admin_a)
-    response = client.post(reverse("account-create") + "?q=secret-search",
+    response = client.post(reverse("accounts:account-create") + "?q=secret-search",
                            {"name": "苏州恒通", "lifecycle_status": "active", "strategic_value": "3"})
     assert response.status_code == 302
     (event,) = events(Account)
     assert event.tenant_id == admin_a.tenant_id
     assert event.pgh_context == {
         "actor": "user", "user_id": admin_a.user_id, "username": "admin_a",
-        "membership_id": admin_a.pk, "method": "POST", "path": reverse("account-create"),
+        "membership_id": admin_a.pk, "method": "POST", "path": reverse("accounts:account-create"),
     }
     assert "secret-search" not in json.dumps(event.pgh_context)
 
@@ -170,8 +170,8 @@ def test_bulk_api_records_one_insert_event_per_row_with_the_key(api, tenant_a):
 def test_import_records_events_with_the_job_as_actor(admin_a, tenant_a, settings, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from accounts.imports import import_create, import_start
-    from accounts.tasks import run_import
+    from accounts.imports.services import import_create, import_start
+    from accounts.imports.tasks import run_import
     from kam.roles import Actor
 
     settings.MEDIA_ROOT = tmp_path
@@ -187,7 +187,7 @@ def test_import_records_events_with_the_job_as_actor(admin_a, tenant_a, settings
     recorded = events(Account, tenant_id=tenant_a.pk)
     # Two inserts by the batcher's INSERT … ON CONFLICT, then the parent linked afterwards.
     assert sorted(e.pgh_label for e in recorded) == ["insert", "insert", "update"]
-    assert {e.pgh_context["job"] for e in recorded} == {"accounts.tasks.run_import"}
+    assert {e.pgh_context["job"] for e in recorded} == {"accounts.imports.tasks.run_import"}
     assert {e.pgh_context["actor"] for e in recorded} == {"job"}
 
 

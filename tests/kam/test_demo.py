@@ -11,8 +11,9 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import ExtractMonth
 
-from accounts.contracts import renewals_due
-from accounts.demo import ACCOUNTS_PER_TENANT, HUADONG, PACIFIC
+from accounts.account.validators import validate_uscc
+from accounts.contracts.selectors import renewals_due
+from accounts.demo.services import ACCOUNTS_PER_TENANT, HUADONG, PACIFIC
 from accounts.models import (
     Account,
     AccountFigures,
@@ -26,7 +27,6 @@ from accounts.models import (
     TeamRole,
     Transaction,
 )
-from accounts.validators import validate_uscc
 from kam import clock
 from kam.clock import add_months
 from kam.models import Membership, Tenant

@@ -26,7 +26,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AccountTier, TierChange, Transaction
-from accounts.tiering import default_criteria, tier_policy_save
+from accounts.tiering.policy import default_criteria
+from accounts.tiering.services import tier_policy_save
 from kam import clock, jobs
 from kam import tasks as kam_tasks
 from kam.celery import app
@@ -578,8 +579,8 @@ def test_admins_see_last_runs_outcomes_and_last_success(client, admin_a, monkeyp
         failing_job(patch, "x" * 300 + " the end")
         failed = run_job("tiering", admin_a.tenant)
     login(client, admin_a)
-    assert reverse("job-runs") == URL
-    settings_page = get(client, reverse("settings")).content.decode()
+    assert reverse("kam:job-runs") == URL
+    settings_page = get(client, reverse("kam:settings")).content.decode()
     assert f'href="{URL}"' in settings_page and "Nightly jobs" in settings_page
 
     response = get(client)

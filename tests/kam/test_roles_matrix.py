@@ -76,57 +76,57 @@ def _team_body(s: Setup) -> dict:
 # Permission -> the requests that need it (and nothing else the role might lack).
 PROBES: dict[str, list[Probe]] = {
     Perm.ACCOUNT_VIEW_ALL: [
-        Probe("page", "GET", lambda s: reverse("account-detail", args=[s.other.pk]), 200),
+        Probe("page", "GET", lambda s: reverse("accounts:account-detail", args=[s.other.pk]), 200),
         Probe("api", "GET", lambda s: f"/api/v1/accounts/{s.other.pk}/", 200),
     ],
     Perm.ACCOUNT_CREATE: [
-        Probe("page", "POST", lambda s: reverse("account-create"), 302,
+        Probe("page", "POST", lambda s: reverse("accounts:account-create"), 302,
               body=lambda s: _account_form("Probe New Co")),
-        Probe("page", "GET", lambda s: reverse("import-list"), 200),
+        Probe("page", "GET", lambda s: reverse("accounts:import-list"), 200),
         Probe("api", "POST", lambda s: "/api/v1/accounts/", 201,
               body=lambda s: {"name": "Probe API Co"}),
     ],
     Perm.ACCOUNT_CHANGE: [
-        Probe("page", "POST", lambda s: reverse("account-edit", args=[s.own.pk]), 302,
+        Probe("page", "POST", lambda s: reverse("accounts:account-edit", args=[s.own.pk]), 302,
               body=lambda s: _account_form("Probe Renamed")),
-        Probe("page", "POST", lambda s: reverse("contact-create"), 302,
+        Probe("page", "POST", lambda s: reverse("accounts:contact-create"), 302,
               body=lambda s: {"account": str(s.own.pk), "name": "Probe Contact", "level": "business",
                               "relationship_strength": "3", "is_active": "on"}),
         Probe("api", "PATCH", lambda s: f"/api/v1/accounts/{s.own.pk}/", 200,
               body=lambda s: {"notes": "probe"}),
     ],
     Perm.ACCOUNT_ASSIGN_OWNER: [
-        Probe("page", "POST", lambda s: reverse("account-team-add", args=[s.own.pk]), 302,
+        Probe("page", "POST", lambda s: reverse("accounts:account-team-add", args=[s.own.pk]), 302,
               body=lambda s: {"membership": str(s.bystander.pk), "team_role": "technical_support"}),
         Probe("api", "POST", lambda s: "/api/v1/account-team/", 201, body=_team_body),
     ],
     Perm.ACCOUNT_DELETE: [
-        Probe("page", "POST", lambda s: reverse("account-delete", args=[s.own.pk]), 302),
+        Probe("page", "POST", lambda s: reverse("accounts:account-delete", args=[s.own.pk]), 302),
         Probe("api", "DELETE", lambda s: f"/api/v1/accounts/{s.own.pk}/", 204),
     ],
     Perm.AUDIT_READ: [
-        Probe("page", "GET", lambda s: reverse("account-history", args=[s.own.pk]), 200),
+        Probe("page", "GET", lambda s: reverse("accounts:account-history", args=[s.own.pk]), 200),
         Probe("api", "GET", lambda s: f"/api/v1/accounts/{s.own.pk}/history/", 200),
     ],
     Perm.DATA_SUBJECT: [
-        Probe("page", "GET", lambda s: reverse("contact-export", args=[s.contact.pk]), 200),
-        Probe("page", "POST", lambda s: reverse("contact-erase", args=[s.contact.pk]), 302),
+        Probe("page", "GET", lambda s: reverse("accounts:contact-export", args=[s.contact.pk]), 200),
+        Probe("page", "POST", lambda s: reverse("accounts:contact-erase", args=[s.contact.pk]), 302),
     ],
     Perm.STANDARDS_MANAGE: [
-        Probe("page", "GET", lambda s: reverse("tiering-policy-edit"), 200),
-        Probe("page", "GET", lambda s: reverse("service-standards-edit"), 200),
+        Probe("page", "GET", lambda s: reverse("accounts:tiering-policy-edit"), 200),
+        Probe("page", "GET", lambda s: reverse("accounts:service-standards-edit"), 200),
     ],
     Perm.TIER_OVERRIDE: [
-        Probe("page", "GET", lambda s: reverse("account-tier-override", args=[s.own.pk]), 200),
-        Probe("page", "POST", lambda s: reverse("account-tier-override", args=[s.own.pk]), 302,
+        Probe("page", "GET", lambda s: reverse("accounts:account-tier-override", args=[s.own.pk]), 200),
+        Probe("page", "POST", lambda s: reverse("accounts:account-tier-override", args=[s.own.pk]), 302,
               body=lambda s: {"tier": "strategic", "reason": "probe",
                               "until": (clock.today(s.tenant)
                                         + datetime.timedelta(days=30)).isoformat()}),
     ],
     Perm.SETTINGS_MANAGE: [
-        Probe("page", "GET", lambda s: reverse("settings"), 200),
-        Probe("page", "GET", lambda s: reverse("job-runs"), 200),
-        Probe("page", "POST", lambda s: reverse("api-key-create"), 200,
+        Probe("page", "GET", lambda s: reverse("kam:settings"), 200),
+        Probe("page", "GET", lambda s: reverse("kam:job-runs"), 200),
+        Probe("page", "POST", lambda s: reverse("kam:api-key-create"), 200,
               body=lambda s: {"name": "probe key", "scopes": ["read"]}),
     ],
 }
@@ -154,7 +154,7 @@ def send(client: Client, probe: Probe, s: Setup) -> int | str:
         with transaction.atomic():
             response = getattr(client, probe.method.lower())(probe.url(s), **kwargs)
             status = response.status_code
-            if status == 302 and response["Location"].startswith(reverse("login")):
+            if status == 302 and response["Location"].startswith(reverse("kam:login")):
                 status = "login"
             raise _Rollback
     except _Rollback:

@@ -4,7 +4,8 @@ Walks every URL pattern of the URLconf (includes, i18n, the admin, the schema an
 operation of the OpenAPI schema, and sends each, with each method the table names, as seven
 identities (the owner, a manager not on the account, the admin, the executive, a read-only key of
 tenant A; tenant B's admin and a read+write key of tenant B). The expected outcome per identity is
-the table in tests/route_matrix_table.py. For every request the test also checks:
+the tables in tests/<app>/routes.py, collected by tests/route_matrix.py. For every request the
+test also checks:
 
 - no string of tenant B in what tenant A's identities get, none of tenant A in what tenant B gets,
   and none of account A1's rows (names, ids in a JSON list) in what the manager not on A1 gets;
@@ -28,8 +29,7 @@ from typing import Any
 import pytest
 from django.db import models
 
-from tests.route_matrix_table import API_COLLECTIONS, LITERAL_PARAMS, OPERATIONS, PAGES, PARAMS
-from tests.route_matrix_walk import (
+from tests.route_matrix import (
     ADMIN_LOGIN,
     IDENTITIES,
     LOGIN,
@@ -40,9 +40,16 @@ from tests.route_matrix_walk import (
     build_world,
     check,
     clients_for,
+    merged,
     schema_operations,
     url_routes,
 )
+
+PAGES = merged("pages")
+OPERATIONS = merged("operations")
+PARAMS = merged("params")
+LITERAL_PARAMS = merged("literal_params")
+API_COLLECTIONS = merged("api_collections")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -109,7 +116,7 @@ def plan() -> tuple[list[Check], list[str], dict[str, int]]:
         op_by_callback.setdefault(match.func, {})[op.method] = op
         if entry is None:
             errors.append(f"operation {op.operation_id} ({op.method} {op.path}) has no entry in "
-                          "OPERATIONS of tests/route_matrix_table.py")
+                          "OPERATIONS of any tests/<app>/routes.py")
             continue
         used_keys.add(op.operation_id)
         params = dict(entry.params)
@@ -173,8 +180,8 @@ def plan() -> tuple[list[Check], list[str], dict[str, int]]:
         if entry is None and route.namespace == "admin":
             entry, key = PAGES.get("admin:*"), "admin:*"
         if entry is None:
-            errors.append(f"route {route.key} ({route.route}) has no entry in PAGES of "
-                          "tests/route_matrix_table.py")
+            errors.append(f"route {route.key} ({route.route}) has no entry in PAGES of any "
+                          "tests/<app>/routes.py")
             continue
         used_keys.add(key)
         for name in route.kwargs:
@@ -285,9 +292,9 @@ def test_route_matrix_counts():
 def test_the_checks_can_fail(world):
     """The judge itself: a changed value of tenant A is seen, tenant B's writes are not tenant A's,
     and a response with tenant A's strings counts as a leak for tenant B."""
-    from accounts.models import Contact
+    from accounts.contacts.models import Contact
     from kam.tenancy import tenant_context
-    from tests.route_matrix_walk import snapshot, snapshot_diff
+    from tests.route_matrix import snapshot, snapshot_diff
 
     before = snapshot(world.tenant_a)
     with tenant_context(world.tenant_b):

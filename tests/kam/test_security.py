@@ -39,7 +39,7 @@ LOCKOUT_TEXT = {"en": "Too many failed login attempts", "zh-hans": "登录失败
 
 def post_login(client, username: str, password: str, ip: str = "203.0.113.7", lang: str = "en"):
     client.cookies["django_language"] = lang
-    return client.post(reverse("login"), {"username": username, "password": password},
+    return client.post(reverse("kam:login"), {"username": username, "password": password},
                        REMOTE_ADDR=ip)
 
 
@@ -90,7 +90,7 @@ def test_a_successful_login_resets_the_count(client, manager_a):
     for _ in range(4):
         post_login(client, "manager_a", "wrong-password")
     assert post_login(client, "manager_a", PASSWORD).status_code == 302
-    client.post(reverse("logout"))
+    client.post(reverse("kam:logout"))
     for _ in range(4):  # four more: still below the limit, because success reset the count
         assert post_login(client, "manager_a", "wrong-password").status_code == 200
     assert post_login(client, "manager_a", PASSWORD).status_code == 302
@@ -144,7 +144,7 @@ def test_client_address_behind_trusted_proxies(settings):
 def test_a_forged_forwarded_header_does_not_escape_the_lock(client, settings, manager_a):
     settings.KAM_TRUSTED_PROXY_COUNT = 1
     for i in range(6):
-        response = client.post(reverse("login"), {"username": "manager_a", "password": "nope"},
+        response = client.post(reverse("kam:login"), {"username": "manager_a", "password": "nope"},
                                REMOTE_ADDR="10.0.0.2",
                                HTTP_X_FORWARDED_FOR=f"192.0.2.{i}, 203.0.113.7")
     assert response.status_code == 429
@@ -162,7 +162,7 @@ def test_a_forged_forwarded_header_does_not_escape_the_lock(client, settings, ma
 def test_a_weak_password_for_a_new_member_is_a_form_error(client, admin_a, username, password):
     login(client, admin_a)
     users_before = get_user_model().objects.count()
-    response = client.post(reverse("member-add"), {"username": username, "role": "manager",
+    response = client.post(reverse("kam:member-add"), {"username": username, "role": "manager",
                                                     "password": password})
     assert response.status_code == 400
     assert response.context["member_form"].errors["password"]
@@ -198,18 +198,18 @@ def test_the_session_is_rotated_at_login(client, manager_a):
 def test_a_deactivated_members_session_stops_working_at_once(client, api, admin_a, manager_a):
     login(client, manager_a)
     login(api, manager_a)
-    assert client.get(reverse("account-list")).status_code == 200
+    assert client.get(reverse("accounts:account-list")).status_code == 200
     assert api.get("/api/v1/accounts/").status_code == 200
 
     admin = client.__class__()
     login(admin, admin_a)
-    response = admin.post(reverse("member-update", args=[manager_a.pk]), {"role": "manager"})
+    response = admin.post(reverse("kam:member-update", args=[manager_a.pk]), {"role": "manager"})
     assert response.status_code == 302
     manager_a.refresh_from_db()
     assert manager_a.is_active is False
 
     # The very next request, same session, no restart and no cache to expire.
-    assert client.get(reverse("account-list")).status_code == 403
+    assert client.get(reverse("accounts:account-list")).status_code == 403
     assert api.get("/api/v1/accounts/").status_code == 403
 
 
@@ -343,20 +343,20 @@ def profile_a(admin_a, manager_a):
 
 def member_pages(account) -> list[str]:
     return [
-        reverse("home"),
-        reverse("account-list"),
-        reverse("account-list") + "?q=华东",
-        reverse("account-detail", args=[account.pk]),
-        reverse("account-edit", args=[account.pk]),
-        reverse("contact-list"),
-        reverse("contact-create"),
-        reverse("contract-list"),
-        reverse("contract-list") + "?renewal_due=1",
-        reverse("transaction-list"),
-        reverse("import-list"),
-        reverse("import-upload"),
-        reverse("settings"),
-        reverse("api-docs"),
+        reverse("kam:home"),
+        reverse("accounts:account-list"),
+        reverse("accounts:account-list") + "?q=华东",
+        reverse("accounts:account-detail", args=[account.pk]),
+        reverse("accounts:account-edit", args=[account.pk]),
+        reverse("accounts:contact-list"),
+        reverse("accounts:contact-create"),
+        reverse("accounts:contract-list"),
+        reverse("accounts:contract-list") + "?renewal_due=1",
+        reverse("accounts:transaction-list"),
+        reverse("accounts:import-list"),
+        reverse("accounts:import-upload"),
+        reverse("kam:settings"),
+        reverse("api:docs"),
     ]
 
 
@@ -368,7 +368,7 @@ def test_every_page_has_a_strict_csp_and_no_inline_code(client, admin_a, profile
 
 
 def test_anonymous_pages_have_a_strict_csp_and_no_inline_code(client, manager_a):
-    pages = [reverse("login"), reverse("admin:login"), reverse("api-docs")]
+    pages = [reverse("kam:login"), reverse("admin:login"), reverse("api:docs")]
     for url in pages:
         response = client.get(url)
         assert_csp_clean_page(response, url)
@@ -380,7 +380,7 @@ def test_anonymous_pages_have_a_strict_csp_and_no_inline_code(client, manager_a)
 
 
 def test_api_docs_load_their_script_from_a_url(client):
-    response = client.get(reverse("api-docs"))
+    response = client.get(reverse("api:docs"))
     html = response.content.decode()
     assert "<style" not in html
     script_url = re.search(r'<script src="([^"]*script=[^"]*)"', html)
@@ -393,7 +393,7 @@ def test_api_docs_load_their_script_from_a_url(client):
 
 def test_htmx_is_told_not_to_inject_styles_or_eval(client, admin_a):
     login(client, admin_a)
-    html = client.get(reverse("account-list")).content.decode()
+    html = client.get(reverse("accounts:account-list")).content.decode()
     assert ("<meta name=\"htmx-config\" content='{\"includeIndicatorStyles\":false,"
             "\"allowEval\":false}'>") in html
 
@@ -413,12 +413,13 @@ def test_superuser_admin_pages_have_no_inline_code(client, admin_a):
 
 
 def test_pages_api_and_redirects_are_no_store(client, api, admin_a, profile_a):
-    anonymous = [reverse("login"), reverse("account-list"), reverse("healthz")]  # 200, 302, 200
+    # 200, 302, 200
+    anonymous = [reverse("kam:login"), reverse("accounts:account-list"), reverse("kam:healthz")]
     for url in anonymous:
         response = client.get(url)
         assert "no-store" in response["Cache-Control"], url
     login(client, admin_a)
-    for url in [*member_pages(profile_a), reverse("export-contacts") + "?format=csv"]:
+    for url in [*member_pages(profile_a), reverse("accounts:export-contacts") + "?format=csv"]:
         response = client.get(url)
         assert "no-store" in response["Cache-Control"], url
         assert "public" not in response["Cache-Control"], url
@@ -550,11 +551,11 @@ def test_gunicorn_access_log_has_no_query_string():
 def test_request_logs_carry_no_query_strings_or_bodies(client, admin_a, caplog):
     login(client, admin_a)
     with caplog.at_level(logging.DEBUG):
-        client.get(reverse("contact-list") + "?q=张伟&x=zw%40example.com")
+        client.get(reverse("accounts:contact-list") + "?q=张伟&x=zw%40example.com")
         client.get("/accounts/999999999/?q=张伟")  # a 404: django.request logs it
-        client.post(reverse("member-add"), {"username": "张伟", "password": "13800000000",
+        client.post(reverse("kam:member-add"), {"username": "张伟", "password": "13800000000",
                                             "role": "manager"})
-        client.__class__().post(reverse("login"), {"username": "张伟", "password": "13800000000"})
+        client.__class__().post(reverse("kam:login"), {"username": "张伟", "password": "13800000000"})
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "Not Found" in logged  # the 404 was logged, by path only
     for secret in ("张伟", "zw@example.com", "zw%40example.com", "13800000000"):

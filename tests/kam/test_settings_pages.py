@@ -16,26 +16,26 @@ pytestmark = pytest.mark.django_db
 def test_settings_is_for_admins_only(client, admin_a, exec_a, manager_a):
     for member in (exec_a, manager_a):
         login(client, member)
-        assert client.get(reverse("settings")).status_code == 403
-        response = client.post(reverse("member-add"), {"username": "sneaky", "role": "admin",
+        assert client.get(reverse("kam:settings")).status_code == 403
+        response = client.post(reverse("kam:member-add"), {"username": "sneaky", "role": "admin",
                                                         "password": PASSWORD})
         assert response.status_code == 403
     assert not get_user_model().objects.filter(username="sneaky").exists()
     login(client, admin_a)
-    body = client.get(reverse("settings"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    body = client.get(reverse("kam:settings"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Members and roles" in body and "manager_a" in body
 
 
 def test_settings_lists_only_own_tenant(client, admin_a, admin_b):
     key_for(admin_b.tenant, ["read"], name="b-secret-integration")
     login(client, admin_a)
-    body = client.get(reverse("settings")).content.decode()
+    body = client.get(reverse("kam:settings")).content.decode()
     assert "admin_b" not in body and "b-secret-integration" not in body
 
 
 def test_add_member_creates_user_and_membership(client, admin_a):
     login(client, admin_a)
-    response = client.post(reverse("member-add"), {
+    response = client.post(reverse("kam:member-add"), {
         "username": "new.manager", "email": "nm@example.com", "role": "manager",
         "password": "a-long-enough-password-9", "last_name": "王", "first_name": "芳"})
     assert response.status_code == 302
@@ -49,11 +49,11 @@ def test_add_member_creates_user_and_membership(client, admin_a):
 
 def test_add_member_with_weak_password_or_bad_role_is_rejected(client, admin_a):
     login(client, admin_a)
-    response = client.post(reverse("member-add"), {"username": "weak", "role": "manager",
+    response = client.post(reverse("kam:member-add"), {"username": "weak", "role": "manager",
                                                     "password": "123"})
     assert response.status_code == 400
     assert "password" in response.context["member_form"].errors
-    response = client.post(reverse("member-add"), {"username": "weak", "role": "overlord",
+    response = client.post(reverse("kam:member-add"), {"username": "weak", "role": "overlord",
                                                     "password": "a-long-enough-password-9"})
     assert response.status_code == 400
     assert not get_user_model().objects.filter(username="weak").exists()
@@ -61,26 +61,26 @@ def test_add_member_with_weak_password_or_bad_role_is_rejected(client, admin_a):
 
 def test_existing_user_of_another_tenant_can_be_added(client, admin_a, admin_b):
     login(client, admin_a)
-    response = client.post(reverse("member-add"), {"username": "admin_b", "role": "executive"})
+    response = client.post(reverse("kam:member-add"), {"username": "admin_b", "role": "executive"})
     assert response.status_code == 302
     assert Membership.unscoped_all_tenants.filter(user=admin_b.user).count() == 2
 
 
 def test_member_update_changes_role_and_keeps_one_admin(client, admin_a, manager_a):
     login(client, admin_a)
-    client.post(reverse("member-update", args=[manager_a.pk]), {"role": "executive",
+    client.post(reverse("kam:member-update", args=[manager_a.pk]), {"role": "executive",
                                                                  "is_active": "on"})
     manager_a.refresh_from_db()
     assert manager_a.role == Role.EXECUTIVE
     # The last admin cannot demote or deactivate themselves.
-    client.post(reverse("member-update", args=[admin_a.pk]), {"role": "manager"})
+    client.post(reverse("kam:member-update", args=[admin_a.pk]), {"role": "manager"})
     admin_a.refresh_from_db()
     assert (admin_a.role, admin_a.is_active) == (Role.ADMIN, True)
 
 
 def test_member_update_of_another_tenant_is_404(client, admin_a, admin_b):
     login(client, admin_a)
-    response = client.post(reverse("member-update", args=[admin_b.pk]), {"role": "manager"})
+    response = client.post(reverse("kam:member-update", args=[admin_b.pk]), {"role": "manager"})
     assert response.status_code == 404
     admin_b.refresh_from_db()
     assert (admin_b.role, admin_b.is_active) == (Role.ADMIN, True)
@@ -88,28 +88,28 @@ def test_member_update_of_another_tenant_is_404(client, admin_a, admin_b):
 
 def test_deactivated_member_loses_access_at_once(client, admin_a, manager_a):
     client.force_login(manager_a.user)
-    assert client.get(reverse("account-list")).status_code == 200
+    assert client.get(reverse("accounts:account-list")).status_code == 200
     with tenant_context(admin_a.tenant):
         Membership.objects.filter(pk=manager_a.pk).update(is_active=False)
-    assert client.get(reverse("account-list")).status_code == 403
+    assert client.get(reverse("accounts:account-list")).status_code == 403
 
 
 def test_api_key_is_shown_once_and_stored_hashed(client, admin_a):
     login(client, admin_a)
-    response = client.post(reverse("api-key-create"), {"name": "ERP sync",
+    response = client.post(reverse("kam:api-key-create"), {"name": "ERP sync",
                                                         "scopes": ["read", "write"]})
     assert response.status_code == 200
     secret = response.context["new_key_secret"]
     assert secret.startswith("kam_") and secret in response.content.decode()
     key = ApiKey.unscoped_all_tenants.get(name="ERP sync")
     assert key.hashed_key != secret and secret not in key.hashed_key
-    assert secret not in client.get(reverse("settings")).content.decode()
-    assert key.prefix in client.get(reverse("settings")).content.decode()
+    assert secret not in client.get(reverse("kam:settings")).content.decode()
+    assert key.prefix in client.get(reverse("kam:settings")).content.decode()
 
 
 def test_api_key_form_errors(client, admin_a):
     login(client, admin_a)
-    response = client.post(reverse("api-key-create"), {"name": "", "scopes": ["root"]})
+    response = client.post(reverse("kam:api-key-create"), {"name": "", "scopes": ["root"]})
     assert response.status_code == 400
     errors = response.context["key_form"].errors
     assert "name" in errors and "scopes" in errors
@@ -120,11 +120,11 @@ def test_api_key_revoke_asks_first(client, admin_a):
     raw = key_for(admin_a.tenant, ["read"], name="bi")
     key = ApiKey.unscoped_all_tenants.get(name="bi")
     login(client, admin_a)
-    confirm = client.get(reverse("api-key-revoke", args=[key.pk]))
+    confirm = client.get(reverse("kam:api-key-revoke", args=[key.pk]))
     assert confirm.status_code == 200
     key.refresh_from_db()
     assert key.revoked_at is None
-    assert client.post(reverse("api-key-revoke", args=[key.pk])).status_code == 302
+    assert client.post(reverse("kam:api-key-revoke", args=[key.pk])).status_code == 302
     key.refresh_from_db()
     assert key.revoked_at is not None
     api_response = client.get("/api/v1/accounts/", HTTP_AUTHORIZATION=f"Bearer {raw}")
@@ -135,8 +135,8 @@ def test_api_key_revoke_of_another_tenant_is_404(client, admin_a, admin_b):
     key_for(admin_b.tenant, ["read"], name="theirs")
     key = ApiKey.unscoped_all_tenants.get(name="theirs")
     login(client, admin_a)
-    assert client.get(reverse("api-key-revoke", args=[key.pk])).status_code == 404
-    assert client.post(reverse("api-key-revoke", args=[key.pk])).status_code == 404
+    assert client.get(reverse("kam:api-key-revoke", args=[key.pk])).status_code == 404
+    assert client.post(reverse("kam:api-key-revoke", args=[key.pk])).status_code == 404
     key.refresh_from_db()
     assert key.revoked_at is None
 
@@ -145,33 +145,33 @@ def test_tenant_switcher(client, admin_a, tenant_b):
     with tenant_context(tenant_b):
         Membership.objects.create(tenant=tenant_b, user=admin_a.user, role=Role.EXECUTIVE)
     login(client, admin_a)
-    page = client.get(reverse("account-list"))
+    page = client.get(reverse("accounts:account-list"))
     assert tenant_b.name in page.content.decode() and admin_a.tenant.name in page.content.decode()
     for target in (tenant_b, admin_a.tenant, tenant_b):
-        response = client.post(reverse("tenant-switch"), {"tenant": target.pk})
+        response = client.post(reverse("kam:tenant-switch"), {"tenant": target.pk})
         assert response.status_code == 302
-        assert client.get(reverse("account-list")).context["current_tenant"] == target
+        assert client.get(reverse("accounts:account-list")).context["current_tenant"] == target
 
 
 def test_cannot_switch_into_a_tenant_one_is_not_member_of(client, admin_a, tenant_b):
     login(client, admin_a)
-    assert client.post(reverse("tenant-switch"), {"tenant": tenant_b.pk}).status_code == 404
-    assert client.post(reverse("tenant-switch"), {"tenant": "x"}).status_code == 404
-    assert client.get(reverse("account-list")).context["current_tenant"] == admin_a.tenant
+    assert client.post(reverse("kam:tenant-switch"), {"tenant": tenant_b.pk}).status_code == 404
+    assert client.post(reverse("kam:tenant-switch"), {"tenant": "x"}).status_code == 404
+    assert client.get(reverse("accounts:account-list")).context["current_tenant"] == admin_a.tenant
 
 
 def test_login_page_and_logout(client, tenant_a):
     make_member(tenant_a, "loginuser", Role.MANAGER)
-    assert client.get(reverse("login")).status_code == 200
-    response = client.post(reverse("login"), {"username": "loginuser", "password": PASSWORD})
+    assert client.get(reverse("kam:login")).status_code == 200
+    response = client.post(reverse("kam:login"), {"username": "loginuser", "password": PASSWORD})
     assert response.status_code == 302
-    assert client.get(reverse("account-list")).status_code == 200
-    client.post(reverse("logout"))
-    assert client.get(reverse("account-list")).status_code == 302
+    assert client.get(reverse("accounts:account-list")).status_code == 200
+    client.post(reverse("kam:logout"))
+    assert client.get(reverse("accounts:account-list")).status_code == 302
 
 
 def test_bad_login_is_an_error_not_a_crash(client, tenant_a):
-    response = client.post(reverse("login"), {"username": "nobody", "password": "nope"},
+    response = client.post(reverse("kam:login"), {"username": "nobody", "password": "nope"},
                            HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert response.context["form"].errors

@@ -1,0 +1,92 @@
+"""Filters shared by the account list page, the API and exports, and the account choices every
+list filter of the profile offers."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext_lazy as _
+
+from accounts.account.models import Account, CreditRating, Industry, LifecycleStatus
+from accounts.account.selectors import account_visible_queryset
+from accounts.tiering.models import Tier
+from kam.models import Membership
+from kam.roles import Actor
+
+
+def account_search(queryset: QuerySet[Account], value: str) -> QuerySet[Account]:
+    """Name or short name contains ``value``. From two characters on, the bigram index
+    (migrations 0004, 0007) narrows the rows first — through ``kam_account_search_ids``, which
+    keeps the index usable under row-level security and returns the current tenant's ids only —
+    then ILIKE decides."""
+    contains = Q(name__icontains=value) | Q(short_name__icontains=value)
+    if len(value) < 2:
+        return queryset.filter(contains)
+    # ANY(ARRAY(…)): the function runs once (an init plan) and the planner does not take its
+    # fixed row estimate for the truth; a term matching most accounts would otherwise make it join
+    # owners and parents for every match before the page's LIMIT (bench: 1.3 s → ~0.1 s).
+    indexed = RawSQL("accounts_account.id = ANY(ARRAY(SELECT kam_account_search_ids(%s)))",
+                     [value], output_field=BooleanField())
+    return queryset.filter(indexed).filter(contains)
+
+
+def _members(request) -> QuerySet[Membership]:
+    return Membership.objects.select_related("user").order_by("user__username")
+
+
+def tenant_accounts(request) -> QuerySet[Account]:
+    """The choices of an ``account`` filter: called per request, so the scoped manager sees the
+    request's tenant (another tenant's id is "not a valid choice": a 400)."""
+    return Account.objects.all()
+
+
+def tenant_members(request) -> QuerySet[Membership]:
+    return Membership.objects.all()
+
+
+def visible_account_choices(actor: Actor) -> QuerySet[Account]:
+    """The accounts a form or a page filter offers: those the actor may see, by name."""
+    return account_visible_queryset(actor=actor).only("id", "name").order_by("name", "id")
+
+
+class VisibleAccountsMixin:
+    """A page's list filter whose account choices are the accounts the actor may see."""
+
+    filters: dict
+
+    def __init__(self, *args, actor: Actor, **kwargs) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self.filters["account"].queryset = visible_account_choices(actor)
+        self.filters["account"].extra["empty_label"] = _("All accounts")
+
+
+class AccountFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"))
+    owner = django_filters.ModelChoiceFilter(queryset=_members, label=_("Owner"),
+                                             empty_label=_("All owners"))
+    industry = django_filters.ChoiceFilter(choices=Industry.choices, label=_("Industry"),
+                                          empty_label=_("All industries"))
+    province = django_filters.CharFilter(lookup_expr="exact", label=_("Province"))
+    lifecycle_status = django_filters.ChoiceFilter(choices=LifecycleStatus.choices,
+                                                   label=_("Lifecycle status"),
+                                                   empty_label=_("All statuses"))
+    credit_rating = django_filters.ChoiceFilter(choices=CreditRating.choices,
+                                                label=_("Credit rating"),
+                                                empty_label=_("All credit ratings"))
+    parent = django_filters.ModelChoiceFilter(queryset=tenant_accounts, label=_("Parent account"))
+    external_id = django_filters.CharFilter(lookup_expr="exact", label=_("External ID"))
+    # The effective tier (override or computed); accounts not tiered yet match no tier.
+    tier = django_filters.ChoiceFilter(field_name="tier_state__tier", choices=Tier.choices,
+                                       label=_("Tier"), empty_label=_("All tiers"))
+
+    class Meta:
+        model = Account
+        fields = ["q", "owner", "industry", "province", "lifecycle_status", "credit_rating",
+                  "parent", "external_id", "tier"]
+
+    def filter_q(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return account_search(queryset, value)

@@ -1,0 +1,73 @@
+"""API v1: contacts (/api/v1/contacts/)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers
+
+from accounts.account.models import Account
+from accounts.contacts.filters import ContactFilter
+from accounts.contacts.models import Contact
+from accounts.contacts.selectors import contact_visible_queryset
+from accounts.contacts.services import contact_create, contact_delete, contact_update
+from kam.api import JsonTypedSerializer, TenantViewSet, routes
+from kam.roles import Actor
+
+
+class ContactSerializer(JsonTypedSerializer):
+    # A manager, not a queryset: evaluated per request, so scoped to the request's tenant.
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects)
+    account_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id", "account", "account_name", "name", "title", "department", "level",
+            "buying_role", "relationship_strength", "phone", "email", "wechat_id", "birthday",
+            "birthday_is_lunar", "is_active", "left_on", "notes", "external_id", "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        # Uniqueness is the service's job (with field errors); DRF's generated validators
+        # would query outside it.
+        validators: list = []
+
+    def get_account_name(self, obj: Contact) -> str:
+        return obj.account.name
+
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List contacts", description="Cursor-paginated; the contacts of "
+                       "the accounts the caller can see."),
+    create=extend_schema(summary="Create a contact"),
+    retrieve=extend_schema(summary="Get a contact"),
+    update=extend_schema(summary="Replace a contact"),
+    partial_update=extend_schema(summary="Update a contact"),
+    destroy=extend_schema(summary="Delete a contact"),
+)
+class ContactViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                     mixins.UpdateModelMixin, mixins.DestroyModelMixin, TenantViewSet):
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+    search_fields = ["name"]
+    ordering_fields = ["id", "name", "created_at", "updated_at", "relationship_strength"]
+    ordering = ["-id"]
+    model = Contact
+
+    def scoped_queryset(self, actor: Actor):
+        return contact_visible_queryset(actor=actor)
+
+    # The serializer validates; the service decides and writes.
+    def perform_create(self, serializer: ContactSerializer) -> None:
+        serializer.instance = contact_create(actor=self.actor, data=serializer.validated_data)
+
+    def perform_update(self, serializer: ContactSerializer) -> None:
+        serializer.instance = contact_update(actor=self.actor, contact=serializer.instance,
+                                             data=serializer.validated_data)
+
+    def perform_destroy(self, instance: Contact) -> None:
+        contact_delete(actor=self.actor, contact=instance)
+
+
+routes.register("contacts", ContactViewSet, basename="contact")

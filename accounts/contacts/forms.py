@@ -1,0 +1,33 @@
+"""The contact form: widgets and parsing; the rules are in accounts.contacts.services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.account.filters import visible_account_choices
+from accounts.account.models import Account
+from accounts.contacts.models import Contact
+from accounts.contacts.services import CONTACT_EDITABLE_FIELDS
+from kam.forms import ServiceModelForm
+from kam.roles import Actor
+
+DATE_INPUT = {"type": "date"}
+
+
+class ContactForm(ServiceModelForm):
+    account = forms.ModelChoiceField(label=_("account"),
+                                     queryset=Account.unscoped_all_tenants.none())
+
+    class Meta:
+        model = Contact
+        fields = list(CONTACT_EDITABLE_FIELDS)
+        widgets = {
+            "birthday": forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d"),
+            "left_on": forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, actor: Actor, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = visible_account_choices(actor)

@@ -1,0 +1,108 @@
+"""Contract pages: the list (with the renewals-due view), create / edit, delete."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.contracts.filters import ContractListFilter
+from accounts.contracts.forms import ContractForm
+from accounts.contracts.models import Contract
+from accounts.contracts.selectors import (
+    contract_visible_queryset,
+    contracts_filter_renewal_due,
+    with_renewal_due,
+)
+from accounts.contracts.services import contract_create, contract_delete, contract_update
+from kam import clock
+from kam.decorators import tenant_page
+from kam.lists import filtered_page, get_or_404
+from kam.roles import Perm
+
+
+def _get_contract(request: HttpRequest, contract_id: int) -> Contract:
+    return get_or_404(contract_visible_queryset(actor=request.actor), pk=contract_id)
+
+
+def _back_to_account(contract: Contract) -> str:
+    return reverse("accounts:account-detail", args=[contract.account_id]) + "#contracts"
+
+
+@tenant_page()
+def contract_list(request: HttpRequest) -> HttpResponse:
+    today = clock.today(request.actor.tenant)
+    renewal_due = request.GET.get("renewal_due") == "1"
+    qs = with_renewal_due(contract_visible_queryset(actor=request.actor), today=today)
+    if renewal_due:
+        qs = contracts_filter_renewal_due(qs, today=today)
+    params = request.GET.copy()
+    params.pop("renewal_due", None)
+    filterset = ContractListFilter(params or None, actor=request.actor, request=request,
+                                   queryset=qs)
+    context = filtered_page(request, filterset, order=("end_date", "id"))
+    # The tab is not a filter of the form: "filtered" (the empty state) looks at the form only.
+    context["filtered"] = any(v for k, v in params.items() if k != "cursor")
+    tab_query = params.copy()
+    tab_query.pop("cursor", None)
+    return render(request, "accounts/contract_list.html", {
+        "filter": filterset,
+        "renewal_due": renewal_due,
+        "tab_query": tab_query.urlencode(),
+        "today": today,
+        "can_change": request.actor.can(Perm.ACCOUNT_CHANGE),
+        **context,
+    })
+
+
+@tenant_page(Perm.ACCOUNT_CHANGE)
+def contract_create_view(request: HttpRequest) -> HttpResponse:
+    initial = {}
+    if (account_id := request.GET.get("account", "")).isdigit():
+        initial["account"] = int(account_id)
+    form = ContractForm(request.POST or None, actor=request.actor, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                contract = contract_create(actor=request.actor, data=form.data_for_service())
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Contract %(number)s was added.") % {
+                    "number": contract.number})
+                return redirect(_back_to_account(contract))
+        return render(request, "accounts/contract_form.html", {"form": form}, status=400)
+    return render(request, "accounts/contract_form.html", {"form": form})
+
+
+@tenant_page(Perm.ACCOUNT_CHANGE)
+def contract_edit_view(request: HttpRequest, contract_id: int) -> HttpResponse:
+    contract = _get_contract(request, contract_id)
+    form = ContractForm(request.POST or None, instance=contract, actor=request.actor)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                contract = contract_update(actor=request.actor, contract=contract,
+                                           data=form.data_for_service())
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Your changes were saved."))
+                return redirect(_back_to_account(contract))
+        return render(request, "accounts/contract_form.html",
+                      {"form": form, "contract": contract}, status=400)
+    return render(request, "accounts/contract_form.html", {"form": form, "contract": contract})
+
+
+@tenant_page(Perm.ACCOUNT_CHANGE)
+def contract_delete_view(request: HttpRequest, contract_id: int) -> HttpResponse:
+    contract = _get_contract(request, contract_id)
+    if request.method == "POST":
+        contract_delete(actor=request.actor, contract=contract)
+        messages.success(request, _("Contract %(number)s was deleted.") % {
+            "number": contract.number})
+        return redirect(_back_to_account(contract))
+    return render(request, "accounts/contract_confirm_delete.html", {"contract": contract})

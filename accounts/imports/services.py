@@ -1,0 +1,98 @@
+"""Writes of an import job: the permission check, ``import_create`` (check and store an upload as
+a new job with a suggested mapping) and ``import_start`` (check and store the mapping, queue the
+run after the commit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.imports.files import _SNIFF_BYTES, IMPORT_MAX_BYTES, ImportFileError, _open_table, _sniff
+from accounts.imports.models import (
+    ImportJob,
+    ImportKind,
+    ImportMode,
+    ImportStatus,
+)
+from accounts.imports.specs import SPECS, suggest_mapping
+from kam.roles import Actor, Perm
+from kam.tenancy import get_current_tenant
+
+# --- creating and mapping a job (services) ------------------------------------------------------------
+
+
+def _require_import(actor: Actor, kind: str) -> None:
+    if not actor.can(Perm.ACCOUNT_CREATE) or actor.membership is None:
+        raise PermissionDenied(_("Your role does not allow imports."))
+    if kind != ImportKind.ACCOUNTS and not actor.can(Perm.ACCOUNT_CHANGE):
+        raise PermissionDenied(_("Your role does not allow imports."))
+
+
+@transaction.atomic
+def import_create(*, actor: Actor, kind: str, mode: str, upload: File) -> ImportJob:
+    """Store an uploaded file as a new job after checking it is a CSV or xlsx with a header and at
+    least one data row. ImportFileError (nothing stored) otherwise."""
+    _require_import(actor, kind)
+    if kind not in SPECS or mode not in ImportMode.values:
+        raise ValidationError(_("Choose what to import and how."))
+    if upload.size is not None and upload.size > IMPORT_MAX_BYTES:
+        raise ImportFileError(_("The file is larger than %(mb)d MB.")
+                              % {"mb": IMPORT_MAX_BYTES // (1024 * 1024)})
+    upload.seek(0)
+    head = upload.read(_SNIFF_BYTES)
+    upload.seek(0)
+    sniffed = _sniff(head, whole=len(head) < _SNIFF_BYTES)
+    with _open_table(upload, sniffed) as (headers, rows):
+        if next(rows, None) is None:
+            raise ImportFileError(_("The file has a header row but no data rows."))
+    upload.seek(0)
+    job = ImportJob(tenant=get_current_tenant(), kind=kind, mode=mode,
+                    original_name=Path(upload.name or "import").name[:255],
+                    file_format=sniffed.file_format, columns=headers,
+                    mapping=suggest_mapping(kind=kind, columns=headers),
+                    created_by=actor.membership)
+    job.file.save("upload", upload, save=False)
+    job.save()
+    return job
+
+
+def import_start(*, actor: Actor, job: ImportJob, mapping: dict[str, str], mode: str) -> ImportJob:
+    """Check and store the mapping, then queue the import (after the commit)."""
+    _require_import(actor, job.kind)
+    spec = SPECS[job.kind]
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, str] = {}
+    used: dict[str, str] = {}
+    for f in spec.fields:
+        column = (mapping.get(f.name) or "").strip()
+        if not column:
+            if f.required:
+                errors[f.name] = [_("Choose the column that holds this required field.")]
+            continue
+        if column not in job.columns:
+            errors[f.name] = [_("The file has no such column.")]
+        elif column in used:
+            errors[f.name] = [_("This column is already used for “%(field)s”.")
+                              % {"field": spec.label(used[column])}]
+        else:
+            used[column] = f.name
+            clean[f.name] = column
+    if mode not in ImportMode.values:
+        errors["mode"] = [_("Choose how failed rows are handled.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(
+            mapping=clean, mode=mode, status=ImportStatus.MAPPED)
+        if not updated:
+            raise ValidationError(_("This import has already been started."))
+        tenant_id, job_id = job.tenant_id, job.pk
+        from accounts.imports.tasks import run_import
+
+        transaction.on_commit(lambda: run_import.delay(job_id=job_id, tenant_id=tenant_id))
+    job.refresh_from_db()
+    return job

@@ -1,0 +1,79 @@
+"""Pages of the service standards (服务标准): every member reads them, administrators edit them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from accounts.standards.forms import StandardsForm, field_label
+from accounts.standards.models import STANDARD_FIELDS, ServiceStandard
+from accounts.standards.selectors import is_default, service_standards
+from accounts.standards.services import service_standards_save
+from accounts.tiering.models import Tier
+from kam.decorators import tenant_page
+from kam.roles import Perm
+
+CADENCE_FIELDS = ("business_visits_per_year", "technical_visits_per_year",
+                  "leadership_visits_per_year", "surveys_per_year")
+
+
+def cadence(times_per_year: int) -> str:
+    """The usual word for an exact cadence ("monthly"), else "" (the number says it)."""
+    return {12: _("monthly"), 4: _("quarterly"), 2: _("twice a year"), 1: _("yearly"),
+            0: _("none")}.get(times_per_year, "")
+
+
+def _standards_table(standards: list[ServiceStandard]) -> list[dict[str, Any]]:
+    """One row per field, one cell per tier (highest first)."""
+    rows = []
+    for name in STANDARD_FIELDS:
+        cells = []
+        for standard in standards:
+            value = getattr(standard, name)
+            if name == "executive_sponsor_required":
+                text = _("Required") if value else _("Not required")
+            elif name in CADENCE_FIELDS:
+                word = cadence(value)
+                text = f"{value} · {word}" if word and value else (word or str(value))
+            else:
+                text = _("%(hours)s h") % {"hours": value}
+            cells.append(text)
+        rows.append({"label": field_label(name), "cells": cells})
+    return rows
+
+
+@tenant_page()
+def standards_page(request: HttpRequest) -> HttpResponse:
+    standards = service_standards()
+    labels = dict(Tier.choices)
+    return render(request, "accounts/tiering/standards.html", {
+        "columns": [str(labels[s.tier]) for s in standards],
+        "rows": _standards_table(standards),
+        "all_default": all(is_default(s) for s in standards),
+        "updated_at": max((s.updated_at for s in standards if s.pk), default=None),
+        "can_manage": request.actor.can(Perm.STANDARDS_MANAGE),
+    })
+
+
+
+@tenant_page(Perm.STANDARDS_MANAGE)
+def standards_edit_page(request: HttpRequest) -> HttpResponse:
+    form = StandardsForm(request.POST if request.method == "POST" else None,
+                         standards=service_standards())
+    if request.method != "POST":
+        return render(request, "accounts/tiering/standards_edit.html", {"form": form})
+    if form.is_valid():
+        try:
+            service_standards_save(values=form.values())
+        except ValidationError as exc:
+            for key, errors in exc.message_dict.items():
+                form.add_error(key if key in form.fields else None, errors)
+        else:
+            messages.success(request, _("The service standards were saved."))
+            return redirect("accounts:service-standards")
+    return render(request, "accounts/tiering/standards_edit.html", {"form": form}, status=400)

@@ -1,0 +1,33 @@
+"""Reads of the account team."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from accounts.account.models import Account
+from accounts.account.selectors import member_choices, visible_via_account
+from accounts.team.models import AccountTeamMember
+from kam import visibility
+from kam.models import Membership
+from kam.roles import Actor
+
+
+def team_queryset(*, actor: Actor) -> QuerySet[AccountTeamMember]:
+    """Team rows of the accounts the actor can see, with account and member's user, in one query."""
+    return visible_via_account(AccountTeamMember.objects.select_related("account", "membership__user"),
+                               actor=actor)
+
+
+def account_team(*, actor: Actor, account: Account) -> QuerySet[AccountTeamMember]:
+    """The account's team with each member's user, by role then name. One query."""
+    return (team_queryset(actor=actor).filter(account_id=account.pk)
+            .order_by("team_role", "membership__user__username", "id"))
+
+
+def team_candidates(*, account: Account) -> QuerySet[Membership]:
+    """Active members of the tenant not yet on the account's team (the add form's choices)."""
+    on_team = AccountTeamMember.objects.filter(account_id=account.pk, membership_id=OuterRef("pk"))
+    return member_choices().exclude(Exists(on_team))
+
+
+visibility.register_selector(AccountTeamMember, team_queryset)

@@ -1,0 +1,46 @@
+"""Writes of the account team (交叉工作组): add a member in a team role, remove one."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.account.models import Account
+from accounts.account.selectors import account_visible_queryset
+from accounts.team.models import AccountTeamMember
+from accounts.team.selectors import team_queryset
+from kam.models import Membership
+from kam.roles import Actor, Perm
+from kam.tenancy import get_current_tenant
+from kam.validation import clean_and_raise
+
+
+@transaction.atomic
+def team_member_add(*, actor: Actor, account: Account, membership: Membership,
+                    team_role: str) -> AccountTeamMember:
+    if not actor.can(Perm.ACCOUNT_ASSIGN_OWNER):
+        raise PermissionDenied(_("You may not manage account teams."))
+    tenant = get_current_tenant()
+    errors: dict[str, list[str]] = {}
+    if account.tenant_id != tenant.pk or not account_visible_queryset(actor=actor).filter(
+            pk=account.pk).exists():
+        errors["account"] = [_("The account does not exist.")]
+    if membership.tenant_id != tenant.pk or not membership.is_active:
+        errors["membership"] = [_("The member must be an active member of this tenant.")]
+    elif "account" not in errors and AccountTeamMember.objects.filter(
+            account_id=account.pk, membership_id=membership.pk).exists():
+        errors["membership"] = [_("This member is already on the account's team.")]
+    member = AccountTeamMember(tenant=tenant, account=account, membership=membership,
+                               team_role=team_role)
+    # The uniqueness of (account, member) is checked above with a clearer message.
+    clean_and_raise(member, errors, skip=["account", "membership"], validate_constraints=False)
+    member.save()
+    return member
+
+
+@transaction.atomic
+def team_member_remove(*, actor: Actor, member: AccountTeamMember) -> None:
+    if not actor.can(Perm.ACCOUNT_ASSIGN_OWNER):
+        raise PermissionDenied(_("You may not manage account teams."))
+    team_queryset(actor=actor).filter(pk=member.pk).delete()

@@ -1,0 +1,91 @@
+"""The one base class of every tenant endpoint: it alone owns get_queryset/get_object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, filters, viewsets
+
+from kam.api.input import ApiFilterBackend
+from kam.api.schema import TenantAutoSchema
+from kam.audit import api_key_metadata, audit_context_add
+from kam.roles import Actor
+from kam.tenancy import TenantOwned
+
+
+class TenantViewSet(viewsets.GenericViewSet):
+    """Base of every tenant endpoint. It alone owns get_queryset/get_object.
+
+    Subclasses say what they list with ``scoped_queryset(actor)``; the base re-applies the
+    tenant filter, so a subclass cannot return another tenant's rows, and ``get_object`` looks
+    the object up inside that queryset, so another tenant's id is a 404.
+    """
+
+    _final = ("get_queryset", "get_object")
+    # ``schema`` (TenantAutoSchema: the documented error responses) and ``filter_backends``
+    # (ApiFilterBackend: typed filters) are set at the end of this module.
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls._final:
+            if name in cls.__dict__:
+                raise TypeError(f"{cls.__name__} must not override {name}; "
+                                "implement scoped_queryset(actor) instead")
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authenticates
+        # Every documented query parameter is one value; a repeated one (?a=1&a=2, read as its
+        # last value by DRF and django-filter) is bad input, not a guess.
+        repeated = sorted(k for k, values in request.query_params.lists() if len(values) > 1)
+        if repeated:
+            raise exceptions.ValidationError(
+                {k: [_("This parameter may be given only once.")] for k in repeated})
+        actor = request.auth
+        if isinstance(actor, Actor) and actor.api_key is not None:
+            # The audit trail's actor: the key (browser sessions were recorded by the middleware).
+            audit_context_add(**api_key_metadata(actor.api_key))
+
+    @property
+    def actor(self) -> Actor:
+        actor = self.request.auth
+        if not isinstance(actor, Actor):
+            raise exceptions.NotAuthenticated()
+        return actor
+
+    def scoped_queryset(self, actor: Actor) -> QuerySet:
+        raise NotImplementedError
+
+    model: type[TenantOwned]
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no tenant, no rows
+            return self.model.unscoped_all_tenants.none()
+        actor = self.actor
+        qs = self.scoped_queryset(actor)
+        if not issubclass(qs.model, TenantOwned):
+            raise TypeError(f"{qs.model.__name__} is not tenant-owned")
+        return qs.filter(tenant_id=actor.tenant.pk)
+
+    def get_object(self):
+        lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
+        value = self.kwargs[lookup_url_kwarg]
+        # ASCII digits only: "¹" is a digit to str.isdigit() but not to int() (a 500).
+        if self.lookup_field == "pk" and not (str(value).isascii() and str(value).isdigit()):
+            raise Http404
+        try:
+            obj = self.get_queryset().get(**{self.lookup_field: value})
+        except ObjectDoesNotExist as exc:
+            raise Http404 from exc
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+
+
+# The documented error responses (schema.TenantAutoSchema) and the typed filters
+# (input.ApiFilterBackend) of every tenant endpoint.
+TenantViewSet.schema = TenantAutoSchema()
+TenantViewSet.filter_backends = [ApiFilterBackend, filters.SearchFilter, filters.OrderingFilter]

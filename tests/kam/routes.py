@@ -1,0 +1,90 @@
+"""kam's part of the route matrix (tests/route_matrix.py, the walker, explains the columns and
+outcomes): the core pages (login, settings, members, API keys, job runs), the API's plumbing, the
+Django admin and the objects their URLs address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kam.models import Membership, Tenant
+from kam.services import api_key_create
+from kam.tenancy import tenant_context
+from tests.route_matrix import AL, L, Page, content_type_id, every
+
+PARAMS: dict[str, str] = {
+    "membership_id": "target_member",
+    "key_id": "revocable_key",
+    # The superuser admin: anything will do, it redirects before looking anything up.
+    "object_id": "target_member",
+    "id": "target_member",
+}
+LITERAL_PARAMS = {
+    "format": lambda w: "json",
+    "app_label": lambda w: "kam",
+    "url": lambda w: "no-such-page/",
+    "content_type_id": lambda w: content_type_id(),
+    "path": lambda w: "kam/kam.css",
+}
+
+
+def build(tenant: Tenant, token: str, *, owner: Membership, teammate: Membership,
+          target: Membership) -> dict[str, Any]:
+    with tenant_context(tenant):
+        revocable_key, _raw = api_key_create(name=f"{token}0 revocable", scopes=["read"])
+    return {"revocable_key": revocable_key, "target_member": target}
+
+
+#                                          owner stranger admin exec read_key other_user other_key
+
+PAGES: dict[str, Page] = {
+
+    # Public: the start page redirects (to the account list, or on to the login page).
+    "kam:home": Page({"GET": every(302)}),
+    "kam:healthz": Page({"GET": every(200)}),
+    # redirect_authenticated_user: a logged-in user is sent on to the account list.
+    # A wrong password re-shows the form (keys have no session); failures count towards the
+    # lockout (django-axes), but each request here is rolled back.
+    "kam:login": Page({"GET": (302, 302, 302, 302, 200, 302, 200),
+                   "POST": (302, 302, 302, 302, 200, 302, 200)},
+                  body=lambda w: {"username": "matrix-nobody", "password": "wrong-password-1"}),
+    # LOGOUT_REDIRECT_URL is the login page.
+    "kam:logout": Page({"GET": every(405), "POST": every(L)}),
+    "set_language": Page({"GET": every(302), "POST": every(302)},
+                         body=lambda w: {"language": "en", "next": "/accounts/"}),
+    # Tenant A's id: outsiders are not members of it -> 404.
+    "kam:tenant-switch": Page({"GET": every(405),
+                           "POST": (302, 302, 302, 302, L, 404, L)},
+                          body=lambda w: {"tenant": str(w.tenant_a.pk)}),
+
+    # Settings: administrators only. Tenant B's admin sees tenant B's settings.
+    "kam:settings": Page({"GET": (403, 403, 200, 403, L, 200, L)}),
+    "kam:member-add": Page({"GET": every(405),
+                        "POST": (403, 403, 302, 403, L, 302, L)},
+                       body=lambda w: {"username": "matrix_new_member", "role": "manager",
+                                       "password": "a-long-enough-password-9"}),
+    "kam:member-update": Page({"GET": every(405),
+                           "POST": (403, 403, 302, 403, L, 404, L)},
+                          body=lambda w: {"role": "executive", "is_active": "on"}),
+    "kam:api-key-create": Page({"GET": every(405),
+                            "POST": (403, 403, 200, 403, L, 200, L)},
+                           body=lambda w: {"name": "matrix key", "scopes": ["read"]}),
+    "kam:api-key-revoke": Page({"GET": (403, 403, 200, 403, L, 404, L),
+                            "POST": (403, 403, 302, 403, L, 404, L)}),
+    # Nightly job runs: administrators only; tenant B's admin sees tenant B's runs. Read-only.
+    "kam:job-runs": Page({"GET": (403, 403, 200, 403, L, 200, L), "POST": every(405)}),
+
+    # API plumbing that is not an operation of the schema: the router's index, the schema, the docs.
+    "api:api-root": Page({"GET": every(200)}),
+    "api:schema": Page({"GET": every(200)}),
+    "api:docs": Page({"GET": every(200)}),
+
+    # The superuser admin (kam.admin_site.KamAdminSite): none of our identities is a superuser.
+    # "admin:*" is every route of the admin site, named or not, each one requested.
+    "admin:*": Page({"GET": every(AL)}),
+    "admin:login": Page({"GET": every(200)}),
+    # Logging out of an admin one is not in: back to the admin index (which asks to log in).
+    "admin:logout": Page({"GET": every(302)}),
+
+    # Development only (settings.DEBUG): static files.
+    "^static/(?P<path>.*)$": Page({"GET": every(200)}, optional=True),
+}
