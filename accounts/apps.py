@@ -10,16 +10,28 @@ class AccountsConfig(AppConfig):
         # What the app plugs into kam's seams (other apps do the same from their ready()):
         # its nightly jobs, the 360° page's timeline sources, the rows a new tenant starts with (its
         # service standards),
-        # the visibility rule of everything that hangs off an account, and its Celery task.
-        from accounts.account.selectors import has_account
+        # the visibility rule of everything that hangs off an account (and the selector that applies
+        # it per model), and its Celery task.
+        from accounts.account.models import Account
+        from accounts.account.selectors import account_visible_queryset, has_account
+        from accounts.contacts.models import Contact
+        from accounts.contacts.selectors import contact_visible_queryset
         from accounts.contacts.timeline import contacts_source
+        from accounts.contracts.models import Contract
+        from accounts.contracts.selectors import contract_visible_queryset
         from accounts.contracts.timeline import contracts_source
         from accounts.figures import jobs as figures_jobs  # noqa: F401  (registers the job)
         from accounts.imports import tasks as import_tasks  # noqa: F401  (registers the task)
         from accounts.profile.timeline import register_timeline_source
         from accounts.standards.services import standards_seed
+        from accounts.team.models import AccountTeamMember
+        from accounts.team.selectors import team_queryset
         from accounts.tiering import jobs as tiering_jobs  # noqa: F401
+        from accounts.tiering.models import TierChange
+        from accounts.tiering.selectors import tier_change_visible_queryset
         from accounts.tiering.timeline import tier_changes_source
+        from accounts.transactions.models import Transaction
+        from accounts.transactions.selectors import transaction_visible_queryset
         from accounts.transactions.timeline import transactions_by_month_source
         from kam import visibility
         from kam.services import register_tenant_setup
@@ -27,5 +39,12 @@ class AccountsConfig(AppConfig):
         for source in (transactions_by_month_source, contacts_source, contracts_source,
                        tier_changes_source):
             register_timeline_source(source)
-        register_tenant_setup(standards_seed)
         visibility.require(has_account)
+        for model, selector in ((Account, account_visible_queryset),
+                                (Contact, contact_visible_queryset),
+                                (Contract, contract_visible_queryset),
+                                (Transaction, transaction_visible_queryset),
+                                (AccountTeamMember, team_queryset),
+                                (TierChange, tier_change_visible_queryset)):
+            visibility.register_selector(model, selector)
+        register_tenant_setup(standards_seed)

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+
+from kam import visibility
 
 M = TypeVar("M", bound=Model)
 PAGE_SIZE = 25
@@ -116,6 +122,7 @@ def page_of(request: HttpRequest, qs: QuerySet, *, order: tuple[str, ...],
             size: int = PAGE_SIZE) -> KeysetPage:
     """The page of ``qs`` after the request's ``cursor``; a tampered cursor (or one of a row that
     has gone) restarts at the first page instead of failing."""
+    visibility.check(qs)
     try:
         return keyset_page(qs, order=order, cursor=request.GET.get("cursor") or None, size=size)
     except KeysetError:
@@ -141,6 +148,7 @@ def filtered_page(request: HttpRequest, filterset: Any, *, order: tuple[str, ...
 def get_or_404(queryset: QuerySet[M], **lookup: Any) -> M:
     """One row of ``queryset`` — a visible queryset (``accounts.account.selectors``), so a row of
     another tenant or one the actor may not see is a 404 like a missing one."""
+    visibility.check(queryset)
     try:
         return queryset.get(**lookup)
     except queryset.model.DoesNotExist as exc:
@@ -152,3 +160,24 @@ def see_other(url: str) -> HttpResponseRedirect:
     response = HttpResponseRedirect(url)
     response.status_code = 303
     return response
+
+
+def form_page(request: HttpRequest, form: Any, *, template: str, save: Callable[[dict[str, Any]], M],
+              done: Callable[[M], str], message: Callable[[M], str],
+              context: dict[str, Any] | None = None) -> HttpResponse:
+    """The create / edit page of every form that feeds a service: GET shows the form; a POST
+    whose fields parse goes to ``save`` (the service, with the form's cleaned values); its
+    ``ValidationError`` goes back on the form, all fields at once, as a 400; success is the
+    ``message`` and a redirect to ``done(obj)``."""
+    context = {"form": form, **(context or {})}
+    if request.method != "POST":
+        return render(request, template, context)
+    if form.is_valid():
+        try:
+            obj = save(form.data_for_service())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, message(obj))
+            return redirect(done(obj))
+    return render(request, template, context, status=400)

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from kam import devstack
 from kam.models import Membership, Tenant
 from kam.roles import Role
-from kam.services import api_key_create
+from kam.services import api_key_create, tenant_create
 from kam.tenancy import system_read, tenant_context
 
 PASSWORD = "correct-horse-battery-staple-42"
@@ -105,13 +105,13 @@ def inspect_all_tenants():
 
 @pytest.fixture
 def tenant_a(db) -> Tenant:
-    return Tenant.objects.create(name="华东精密", slug="huadong", default_language="zh-hans")
+    # Made like every tenant (kam.services.tenant_create): with what a tenant starts with.
+    return tenant_create(name="华东精密", slug="huadong", default_language="zh-hans")
 
 
 @pytest.fixture
 def tenant_b(db) -> Tenant:
-    return Tenant.objects.create(name="Pacific Components", slug="pacific",
-                                 default_language="en")
+    return tenant_create(name="Pacific Components", slug="pacific", default_language="en")
 
 
 def make_member(tenant: Tenant, username: str, role: str) -> Membership:

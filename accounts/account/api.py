@@ -20,7 +20,7 @@ from accounts.tiering.api import (
 )
 from accounts.tiering.models import Tier
 from accounts.tiering.selectors import account_tier_breakdowns, account_tier_state
-from kam.api import JsonTypedSerializer, TenantViewSet, routes
+from kam.api import CreateMixin, DestroyMixin, JsonTypedSerializer, TenantViewSet, UpdateMixin, routes
 from kam.models import Membership
 from kam.roles import Actor
 
@@ -105,14 +105,6 @@ class AccountSerializer(JsonTypedSerializer):
         bd = breakdowns.get(obj.pk)
         return breakdown_data(bd) if bd is not None else None
 
-    def _actor(self) -> Actor:
-        return self.context["request"].auth
-
-    def create(self, validated_data: dict) -> Account:
-        return account_create(actor=self._actor(), data=validated_data)
-
-    def update(self, instance: Account, validated_data: dict) -> Account:
-        return account_update(actor=self._actor(), account=instance, data=validated_data)
 
 
 class AccountFiguresSerializer(serializers.ModelSerializer):
@@ -145,8 +137,8 @@ class AccountDetailSerializer(AccountSerializer):
     partial_update=extend_schema(summary="Update an account"),
     destroy=extend_schema(summary="Delete an account (administrators and write keys)"),
 )
-class AccountViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
-                     mixins.UpdateModelMixin, mixins.DestroyModelMixin, TenantViewSet):
+class AccountViewSet(mixins.ListModelMixin, CreateMixin, mixins.RetrieveModelMixin,
+                     UpdateMixin, DestroyMixin, TenantViewSet):
     serializer_class = AccountSerializer
     filterset_class = AccountFilter
     search_fields = ["name", "short_name"]
@@ -166,7 +158,13 @@ class AccountViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Retr
     def get_serializer_class(self):
         return AccountDetailSerializer if self.action == "retrieve" else AccountSerializer
 
-    def perform_destroy(self, instance: Account) -> None:
+    def create_object(self, data: dict[str, Any]) -> Account:
+        return account_create(actor=self.actor, data=data)
+
+    def update_object(self, instance: Account, data: dict[str, Any]) -> Account:
+        return account_update(actor=self.actor, account=instance, data=data)
+
+    def delete_object(self, instance: Account) -> None:
         account_delete(actor=self.actor, account=instance)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.account.models import Account
@@ -42,3 +43,10 @@ class AccountForm(ServiceModelForm):
             self.fields["owner"].disabled = True
             if not self.instance.pk and actor.membership is not None:
                 self.initial["owner"] = actor.membership.pk
+
+
+def preselected_account(request: HttpRequest) -> dict[str, int]:
+    """A form's initial account from ``?account=<id>`` (the 360° page's "add" links). Only
+    preselects: the choices are the visible accounts, anything else shows as unset."""
+    account_id = request.GET.get("account", "")
+    return {"account": int(account_id)} if account_id.isascii() and account_id.isdigit() else {}

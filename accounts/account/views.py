@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.account.filters import AccountFilter
@@ -15,7 +15,7 @@ from accounts.account.selectors import account_children, account_list_queryset
 from accounts.account.services import account_create, account_delete, account_update
 from kam.decorators import tenant_page
 from kam.jobs import data_as_of
-from kam.lists import filtered_page, get_or_404
+from kam.lists import filtered_page, form_page, get_or_404
 from kam.roles import Perm
 
 
@@ -37,40 +37,27 @@ def account_list(request: HttpRequest) -> HttpResponse:
     }, status=400 if invalid else 200)
 
 
+def _detail(account: Account) -> str:
+    return reverse("accounts:account-detail", args=[account.pk])
+
+
 @tenant_page(Perm.ACCOUNT_CREATE)
 def account_create_view(request: HttpRequest) -> HttpResponse:
-    form = AccountForm(request.POST or None, actor=request.actor)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                account = account_create(actor=request.actor,
-                                         data=form.data_for_service())
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            else:
-                messages.success(request, _("Account %(name)s was created.") % {"name": account})
-                return redirect("accounts:account-detail", account_id=account.pk)
-        return render(request, "accounts/account_form.html", {"form": form}, status=400)
-    return render(request, "accounts/account_form.html", {"form": form})
+    return form_page(
+        request, AccountForm(request.POST or None, actor=request.actor),
+        template="accounts/account_form.html", done=_detail,
+        save=lambda data: account_create(actor=request.actor, data=data),
+        message=lambda account: _("Account %(name)s was created.") % {"name": account})
 
 
 @tenant_page(Perm.ACCOUNT_CHANGE)
 def account_edit_view(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _get_visible(request, account_id)
-    form = AccountForm(request.POST or None, instance=account, actor=request.actor)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                account = account_update(actor=request.actor, account=account,
-                                         data=form.data_for_service())
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            else:
-                messages.success(request, _("Your changes were saved."))
-                return redirect("accounts:account-detail", account_id=account.pk)
-        return render(request, "accounts/account_form.html",
-                      {"form": form, "account": account}, status=400)
-    return render(request, "accounts/account_form.html", {"form": form, "account": account})
+    return form_page(
+        request, AccountForm(request.POST or None, instance=account, actor=request.actor),
+        template="accounts/account_form.html", context={"account": account}, done=_detail,
+        save=lambda data: account_update(actor=request.actor, account=account, data=data),
+        message=lambda _account: _("Your changes were saved."))
 
 
 @tenant_page(Perm.ACCOUNT_DELETE)

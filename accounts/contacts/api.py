@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
@@ -10,7 +12,7 @@ from accounts.contacts.filters import ContactFilter
 from accounts.contacts.models import Contact
 from accounts.contacts.selectors import contact_visible_queryset
 from accounts.contacts.services import contact_create, contact_delete, contact_update
-from kam.api import JsonTypedSerializer, TenantViewSet, routes
+from kam.api import CreateMixin, DestroyMixin, JsonTypedSerializer, TenantViewSet, UpdateMixin, routes
 from kam.roles import Actor
 
 
@@ -46,8 +48,8 @@ class ContactSerializer(JsonTypedSerializer):
     partial_update=extend_schema(summary="Update a contact"),
     destroy=extend_schema(summary="Delete a contact"),
 )
-class ContactViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
-                     mixins.UpdateModelMixin, mixins.DestroyModelMixin, TenantViewSet):
+class ContactViewSet(mixins.ListModelMixin, CreateMixin, mixins.RetrieveModelMixin,
+                     UpdateMixin, DestroyMixin, TenantViewSet):
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     search_fields = ["name"]
@@ -58,15 +60,13 @@ class ContactViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Retr
     def scoped_queryset(self, actor: Actor):
         return contact_visible_queryset(actor=actor)
 
-    # The serializer validates; the service decides and writes.
-    def perform_create(self, serializer: ContactSerializer) -> None:
-        serializer.instance = contact_create(actor=self.actor, data=serializer.validated_data)
+    def create_object(self, data: dict[str, Any]) -> Contact:
+        return contact_create(actor=self.actor, data=data)
 
-    def perform_update(self, serializer: ContactSerializer) -> None:
-        serializer.instance = contact_update(actor=self.actor, contact=serializer.instance,
-                                             data=serializer.validated_data)
+    def update_object(self, instance: Contact, data: dict[str, Any]) -> Contact:
+        return contact_update(actor=self.actor, contact=instance, data=data)
 
-    def perform_destroy(self, instance: Contact) -> None:
+    def delete_object(self, instance: Contact) -> None:
         contact_delete(actor=self.actor, contact=instance)
 
 

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from accounts.account.selectors import visible_via_account
 from accounts.contacts.models import BuyingRole, Contact, ContactLevel
-from kam import visibility
 from kam.roles import Actor
 
 
@@ -115,6 +114,3 @@ def relationship_map(contacts: Iterable[Contact]) -> RelationshipMap:
                                            -c.relationship_strength, c.name))
     former.sort(key=lambda c: (c.left_on or datetime.date.min, c.name), reverse=True)
     return RelationshipMap(levels=list(groups.values()), former=former)
-
-
-visibility.register_selector(Contact, contact_visible_queryset)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.account.forms import preselected_account
 from accounts.contacts.filters import ContactListFilter
 from accounts.contacts.forms import ContactForm
 from accounts.contacts.models import Contact
@@ -16,7 +16,7 @@ from accounts.contacts.selectors import contact_visible_queryset
 from accounts.contacts.services import contact_create, contact_delete, contact_update
 from kam.decorators import tenant_page
 from kam.filter_tokens import FILTER_PARAM, filter_token_load, filter_token_store
-from kam.lists import filtered_page, get_or_404, see_other
+from kam.lists import filtered_page, form_page, get_or_404, see_other
 from kam.roles import Perm
 
 
@@ -91,41 +91,21 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 @tenant_page(Perm.ACCOUNT_CHANGE)
 def contact_create_view(request: HttpRequest) -> HttpResponse:
-    initial = {}
-    if (account_id := request.GET.get("account", "")).isdigit():
-        # Only preselects: the choices are the visible accounts, anything else shows as unset.
-        initial["account"] = int(account_id)
-    form = ContactForm(request.POST or None, actor=request.actor, initial=initial)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                contact = contact_create(actor=request.actor, data=form.data_for_service())
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            else:
-                messages.success(request, _("Contact %(name)s was added.") % {"name": contact.name})
-                return redirect(_back_to_account(contact))
-        return render(request, "accounts/contact_form.html", {"form": form}, status=400)
-    return render(request, "accounts/contact_form.html", {"form": form})
+    form = ContactForm(request.POST or None, actor=request.actor,
+                           initial=preselected_account(request))
+    return form_page(request, form, template="accounts/contact_form.html", done=_back_to_account,
+                     save=lambda data: contact_create(actor=request.actor, data=data),
+                     message=lambda contact: _("Contact %(name)s was added.") % {"name": contact.name})
 
 
 @tenant_page(Perm.ACCOUNT_CHANGE)
 def contact_edit_view(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = _get_contact(request, contact_id)
     form = ContactForm(request.POST or None, instance=contact, actor=request.actor)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                contact = contact_update(actor=request.actor, contact=contact,
-                                         data=form.data_for_service())
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            else:
-                messages.success(request, _("Your changes were saved."))
-                return redirect(_back_to_account(contact))
-        return render(request, "accounts/contact_form.html",
-                      {"form": form, "contact": contact}, status=400)
-    return render(request, "accounts/contact_form.html", {"form": form, "contact": contact})
+    return form_page(request, form, template="accounts/contact_form.html",
+                     context={"contact": contact}, done=_back_to_account,
+                     save=lambda data: contact_update(actor=request.actor, contact=contact, data=data),
+                     message=lambda _contact: _("Your changes were saved."))
 
 
 @tenant_page(Perm.ACCOUNT_CHANGE)

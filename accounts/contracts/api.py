@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -16,7 +17,15 @@ from accounts.contracts.filters import ContractFilter
 from accounts.contracts.models import Contract
 from accounts.contracts.selectors import contract_visible_queryset, renewals_due
 from accounts.contracts.services import contract_create, contract_delete, contract_update
-from kam.api import JsonTypedSerializer, TenantCursorPagination, TenantViewSet, routes
+from kam.api import (
+    CreateMixin,
+    DestroyMixin,
+    JsonTypedSerializer,
+    TenantCursorPagination,
+    TenantViewSet,
+    UpdateMixin,
+    routes,
+)
 from kam.roles import Actor
 
 
@@ -57,8 +66,8 @@ class RenewalsDuePagination(TenantCursorPagination):
     partial_update=extend_schema(summary="Update a contract"),
     destroy=extend_schema(summary="Delete a contract"),
 )
-class ContractViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
-                      mixins.UpdateModelMixin, mixins.DestroyModelMixin, TenantViewSet):
+class ContractViewSet(mixins.ListModelMixin, CreateMixin, mixins.RetrieveModelMixin,
+                      UpdateMixin, DestroyMixin, TenantViewSet):
     serializer_class = ContractSerializer
     filterset_class = ContractFilter
     search_fields = ["number", "title"]
@@ -70,15 +79,13 @@ class ContractViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Ret
     def scoped_queryset(self, actor: Actor) -> QuerySet[Contract]:
         return contract_visible_queryset(actor=actor)
 
-    # The serializer validates; the service decides and writes.
-    def perform_create(self, serializer: ContractSerializer) -> None:
-        serializer.instance = contract_create(actor=self.actor, data=serializer.validated_data)
+    def create_object(self, data: dict[str, Any]) -> Contract:
+        return contract_create(actor=self.actor, data=data)
 
-    def perform_update(self, serializer: ContractSerializer) -> None:
-        serializer.instance = contract_update(actor=self.actor, contract=serializer.instance,
-                                              data=serializer.validated_data)
+    def update_object(self, instance: Contract, data: dict[str, Any]) -> Contract:
+        return contract_update(actor=self.actor, contract=instance, data=data)
 
-    def perform_destroy(self, instance: Contract) -> None:
+    def delete_object(self, instance: Contract) -> None:
         contract_delete(actor=self.actor, contract=instance)
 
     @extend_schema(summary="Contracts due for renewal",

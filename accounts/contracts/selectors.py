@@ -11,7 +11,7 @@ from django.db.models.functions import Cast
 from accounts.account.models import Account
 from accounts.account.selectors import visible_via_account
 from accounts.contracts.models import Contract, ContractStatus
-from kam import clock, visibility
+from kam import clock
 from kam.roles import Actor
 
 
@@ -61,6 +61,3 @@ def account_contracts(*, actor: Actor, account: Account, today: datetime.date | 
         today = clock.today(actor.tenant)
     qs = contract_visible_queryset(actor=actor).filter(account_id=account.pk)
     return with_renewal_due(qs, today=today).order_by("-end_date", "-id")
-
-
-visibility.register_selector(Contract, contract_visible_queryset)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.account.forms import preselected_account
 from accounts.contracts.filters import ContractListFilter
 from accounts.contracts.forms import ContractForm
 from accounts.contracts.models import Contract
@@ -20,7 +20,7 @@ from accounts.contracts.selectors import (
 from accounts.contracts.services import contract_create, contract_delete, contract_update
 from kam import clock
 from kam.decorators import tenant_page
-from kam.lists import filtered_page, get_or_404
+from kam.lists import filtered_page, form_page, get_or_404
 from kam.roles import Perm
 
 
@@ -60,41 +60,22 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 
 @tenant_page(Perm.ACCOUNT_CHANGE)
 def contract_create_view(request: HttpRequest) -> HttpResponse:
-    initial = {}
-    if (account_id := request.GET.get("account", "")).isdigit():
-        initial["account"] = int(account_id)
-    form = ContractForm(request.POST or None, actor=request.actor, initial=initial)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                contract = contract_create(actor=request.actor, data=form.data_for_service())
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            else:
-                messages.success(request, _("Contract %(number)s was added.") % {
-                    "number": contract.number})
-                return redirect(_back_to_account(contract))
-        return render(request, "accounts/contract_form.html", {"form": form}, status=400)
-    return render(request, "accounts/contract_form.html", {"form": form})
+    form = ContractForm(request.POST or None, actor=request.actor,
+                            initial=preselected_account(request))
+    return form_page(request, form, template="accounts/contract_form.html", done=_back_to_account,
+                     save=lambda data: contract_create(actor=request.actor, data=data),
+                     message=lambda contract: _("Contract %(number)s was added.") % {
+                         "number": contract.number})
 
 
 @tenant_page(Perm.ACCOUNT_CHANGE)
 def contract_edit_view(request: HttpRequest, contract_id: int) -> HttpResponse:
     contract = _get_contract(request, contract_id)
     form = ContractForm(request.POST or None, instance=contract, actor=request.actor)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                contract = contract_update(actor=request.actor, contract=contract,
-                                           data=form.data_for_service())
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            else:
-                messages.success(request, _("Your changes were saved."))
-                return redirect(_back_to_account(contract))
-        return render(request, "accounts/contract_form.html",
-                      {"form": form, "contract": contract}, status=400)
-    return render(request, "accounts/contract_form.html", {"form": form, "contract": contract})
+    return form_page(request, form, template="accounts/contract_form.html",
+                     context={"contract": contract}, done=_back_to_account,
+                     save=lambda data: contract_update(actor=request.actor, contract=contract, data=data),
+                     message=lambda _contract: _("Your changes were saved."))
 
 
 @tenant_page(Perm.ACCOUNT_CHANGE)

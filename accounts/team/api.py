@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -12,7 +14,7 @@ from accounts.account.models import Account
 from accounts.team.models import AccountTeamMember
 from accounts.team.selectors import team_queryset
 from accounts.team.services import team_member_add, team_member_remove
-from kam.api import JsonTypedSerializer, TenantViewSet, routes
+from kam.api import CreateMixin, DestroyMixin, JsonTypedSerializer, TenantViewSet, routes
 from kam.models import Membership
 from kam.roles import Actor
 
@@ -53,8 +55,8 @@ class AccountTeamMemberSerializer(JsonTypedSerializer):
     retrieve=extend_schema(summary="Get an account team member"),
     destroy=extend_schema(summary="Remove a member from an account's team"),
 )
-class AccountTeamViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
-                         mixins.DestroyModelMixin, TenantViewSet):
+class AccountTeamViewSet(mixins.ListModelMixin, CreateMixin, mixins.RetrieveModelMixin,
+                         DestroyMixin, TenantViewSet):
     serializer_class = AccountTeamMemberSerializer
     filterset_class = AccountTeamFilter
     ordering_fields = ["id", "created_at"]
@@ -64,13 +66,11 @@ class AccountTeamViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.
     def scoped_queryset(self, actor: Actor):
         return team_queryset(actor=actor)
 
-    def perform_create(self, serializer: AccountTeamMemberSerializer) -> None:
-        data = serializer.validated_data
-        serializer.instance = team_member_add(actor=self.actor, account=data["account"],
-                                              membership=data["membership"],
-                                              team_role=data["team_role"])
+    def create_object(self, data: dict[str, Any]) -> AccountTeamMember:
+        return team_member_add(actor=self.actor, account=data["account"],
+                               membership=data["membership"], team_role=data["team_role"])
 
-    def perform_destroy(self, instance: AccountTeamMember) -> None:
+    def delete_object(self, instance: AccountTeamMember) -> None:
         team_member_remove(actor=self.actor, member=instance)
 
 

@@ -7,7 +7,6 @@ from django.db.models import Exists, OuterRef, QuerySet
 from accounts.account.models import Account
 from accounts.account.selectors import member_choices, visible_via_account
 from accounts.team.models import AccountTeamMember
-from kam import visibility
 from kam.models import Membership
 from kam.roles import Actor
 
@@ -28,6 +27,3 @@ def team_candidates(*, account: Account) -> QuerySet[Membership]:
     """Active members of the tenant not yet on the account's team (the add form's choices)."""
     on_team = AccountTeamMember.objects.filter(account_id=account.pk, membership_id=OuterRef("pk"))
     return member_choices().exclude(Exists(on_team))
-
-
-visibility.register_selector(AccountTeamMember, team_queryset)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -14,7 +15,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -30,7 +30,16 @@ from accounts.transactions.services import (
     transaction_delete,
     transaction_update,
 )
-from kam.api import NOT_BLANK_TEXT, JsonTypedSerializer, TenantViewSet, decimal_pattern, routes
+from kam.api import (
+    NOT_BLANK_TEXT,
+    CreateMixin,
+    DestroyMixin,
+    JsonTypedSerializer,
+    TenantViewSet,
+    UpdateMixin,
+    decimal_pattern,
+    routes,
+)
 from kam.roles import Actor
 
 
@@ -107,9 +116,9 @@ class BulkErrorSerializer(serializers.Serializer):
     partial_update=extend_schema(summary="Update a transaction"),
     destroy=extend_schema(summary="Delete a transaction"),
 )
-class TransactionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
-                         mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
-                         mixins.DestroyModelMixin, TenantViewSet):
+class TransactionViewSet(mixins.ListModelMixin, CreateMixin,
+                         mixins.RetrieveModelMixin, UpdateMixin,
+                         DestroyMixin, TenantViewSet):
     serializer_class = TransactionSerializer
     filterset_class = TransactionFilter
     search_fields: list[str] = []
@@ -120,22 +129,14 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
     def scoped_queryset(self, actor: Actor) -> QuerySet[Transaction]:
         return transaction_visible_queryset(actor=actor)
 
-    # The serializer validates; the service decides and writes.
-    def perform_create(self, serializer: TransactionSerializer) -> None:
-        serializer.instance = transaction_create(actor=self.actor, data=serializer.validated_data)
+    def create_object(self, data: dict[str, Any]) -> Transaction:
+        return transaction_create(actor=self.actor, data=data)
 
-    def perform_update(self, serializer: TransactionSerializer) -> None:
-        try:
-            serializer.instance = transaction_update(actor=self.actor, tx=serializer.instance,
-                                                     data=serializer.validated_data)
-        except Transaction.DoesNotExist as exc:
-            raise NotFound from exc
+    def update_object(self, instance: Transaction, data: dict[str, Any]) -> Transaction:
+        return transaction_update(actor=self.actor, tx=instance, data=data)
 
-    def perform_destroy(self, instance: Transaction) -> None:
-        try:
-            transaction_delete(actor=self.actor, tx=instance)
-        except Transaction.DoesNotExist as exc:
-            raise NotFound from exc
+    def delete_object(self, instance: Transaction) -> None:
+        transaction_delete(actor=self.actor, tx=instance)
 
     @extend_schema(
         summary="Insert or update transactions by external_id",

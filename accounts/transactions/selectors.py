@@ -12,7 +12,7 @@ from django.db.models.functions import TruncMonth
 from accounts.account.models import Account
 from accounts.account.selectors import visible_via_account
 from accounts.transactions.models import Transaction
-from kam import clock, visibility
+from kam import clock
 from kam.roles import Actor
 
 
@@ -48,6 +48,3 @@ def account_revenue_by_month(*, account: Account, months: int = 24,
         month = clock.add_months(first, i)
         series.append((month, totals.get(month, Decimal("0.00"))))
     return series
-
-
-visibility.register_selector(Transaction, transaction_visible_queryset)

@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ loads them
     from kam.api import routes as routes
+    from kam.api.base import CreateMixin as CreateMixin
+    from kam.api.base import DestroyMixin as DestroyMixin
     from kam.api.base import TenantViewSet as TenantViewSet
+    from kam.api.base import UpdateMixin as UpdateMixin
     from kam.api.errors import exception_handler as exception_handler
     from kam.api.errors import not_found as not_found
     from kam.api.input import NOT_BLANK_TEXT as NOT_BLANK_TEXT
@@ -23,6 +26,9 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ loads them
 
 _NAMES = {
     "TenantViewSet": "kam.api.base",
+    "CreateMixin": "kam.api.base",
+    "UpdateMixin": "kam.api.base",
+    "DestroyMixin": "kam.api.base",
     "exception_handler": "kam.api.errors",
     "not_found": "kam.api.errors",
     "NOT_BLANK_TEXT": "kam.api.input",

@@ -8,8 +8,9 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, filters, viewsets
+from rest_framework import exceptions, filters, mixins, viewsets
 
+from kam import visibility
 from kam.api.input import ApiFilterBackend
 from kam.api.schema import TenantAutoSchema
 from kam.audit import api_key_metadata, audit_context_add
@@ -35,6 +36,15 @@ class TenantViewSet(viewsets.GenericViewSet):
             if name in cls.__dict__:
                 raise TypeError(f"{cls.__name__} must not override {name}; "
                                 "implement scoped_queryset(actor) instead")
+        # DRF's own write mixins save through the serializer (the model's save, no rules): a
+        # viewset writes through its services, with kam.api's mixins below.
+        for name, drf in (("perform_create", mixins.CreateModelMixin.perform_create),
+                          ("perform_update", mixins.UpdateModelMixin.perform_update),
+                          ("perform_destroy", mixins.DestroyModelMixin.perform_destroy)):
+            if getattr(cls, name, None) is drf:
+                raise TypeError(f"{cls.__name__} writes with DRF's {name}: use "
+                                "kam.api.CreateMixin / UpdateMixin / DestroyMixin and name the "
+                                "service in create_object / update_object / delete_object")
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authenticates
@@ -68,6 +78,7 @@ class TenantViewSet(viewsets.GenericViewSet):
         qs = self.scoped_queryset(actor)
         if not issubclass(qs.model, TenantOwned):
             raise TypeError(f"{qs.model.__name__} is not tenant-owned")
+        visibility.check(qs)  # rows visible per actor come through their app's rule
         return qs.filter(tenant_id=actor.tenant.pk)
 
     def get_object(self):
@@ -89,3 +100,43 @@ class TenantViewSet(viewsets.GenericViewSet):
 # (input.ApiFilterBackend) of every tenant endpoint.
 TenantViewSet.schema = TenantAutoSchema()
 TenantViewSet.filter_backends = [ApiFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+
+
+# --- writes: the serializer validates, the service decides and writes ------------------------------
+
+
+class CreateMixin(mixins.CreateModelMixin):
+    """POST: ``create_object(data)`` (the viewset's service) with the serializer's valid data."""
+
+    def create_object(self, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.instance = self.create_object(dict(serializer.validated_data))
+
+
+class UpdateMixin(mixins.UpdateModelMixin):
+    """PUT / PATCH: ``update_object(instance, data)``; the object gone meanwhile is a 404."""
+
+    def update_object(self, instance: Any, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def perform_update(self, serializer: Any) -> None:
+        try:
+            serializer.instance = self.update_object(serializer.instance,
+                                                     dict(serializer.validated_data))
+        except ObjectDoesNotExist as exc:
+            raise Http404 from exc
+
+
+class DestroyMixin(mixins.DestroyModelMixin):
+    """DELETE: ``delete_object(instance)``; the object gone meanwhile is a 404."""
+
+    def delete_object(self, instance: Any) -> None:
+        raise NotImplementedError
+
+    def perform_destroy(self, instance: Any) -> None:
+        try:
+            self.delete_object(instance)
+        except ObjectDoesNotExist as exc:
+            raise Http404 from exc
