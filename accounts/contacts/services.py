@@ -8,14 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.account.models import Account
-from accounts.account.selectors import account_visible_queryset
 from accounts.contacts.models import Contact
+from accounts.contacts.rules import ContactRow, contact_rules
 from accounts.contacts.selectors import contact_visible_queryset
 from kam import clock
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
-from kam.validation import apply_changes, check_unique, clean_and_raise
+from kam.validation import apply_changes, clean_and_raise
 
 CONTACT_EDITABLE_FIELDS = (
     "account", "name", "title", "department", "level", "buying_role", "relationship_strength",
@@ -25,29 +24,18 @@ CONTACT_EDITABLE_FIELDS = (
 
 
 def _apply(*, actor: Actor, contact: Contact, data: dict[str, Any]) -> None:
-    tenant = get_current_tenant()
     apply_changes(contact, data, editable=CONTACT_EDITABLE_FIELDS,
                   strip=("email", "phone", "external_id"))
     if not contact.is_active and contact.left_on is None:
         # The database insists on a date; "left today" is the honest default.
         contact.left_on = clock.today()
-    errors: dict[str, list[str]] = {}
-
-    account: Account | None = contact.account if contact.account_id else None
-    if account is None:
+    # The contact's rules (accounts.contacts.rules), the same for the file import.
+    [errors] = contact_rules(actor=actor, rows=[ContactRow(
+        account_id=contact.account_id, email=contact.email, external_id=contact.external_id,
+        pk=contact.pk)])
+    if not contact.account_id:
         errors["account"] = [_("This field is required.")]
-    elif account.tenant_id != tenant.pk or not account_visible_queryset(actor=actor).filter(
-            pk=account.pk).exists():
-        # Another tenant's account and one the actor may not see read the same: it does not exist.
-        errors["account"] = [_("The account does not exist.")]
-
-    if contact.email and "account" not in errors and Contact.objects.filter(
-            account_id=contact.account_id, email__iexact=contact.email).exclude(pk=contact.pk).exists():
-        errors["email"] = [_("Another contact of this account already has this email address.")]
-    check_unique(queryset=Contact.objects.all(), instance=contact, errors=errors, fields=(
-        ("external_id", _("Another contact already has this external ID.")),
-    ))
-    clean_and_raise(contact, errors)
+    clean_and_raise(contact, errors, validate_unique=False)
 
 
 @transaction.atomic

@@ -14,23 +14,21 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import Exists, OuterRef
-from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from psycopg2.extras import execute_values
 
 from accounts.account.models import Account
+from accounts.account.rules import MAX_HIERARCHY_DEPTH, AccountRow, account_rules
 from accounts.account.selectors import account_visible_queryset
-from accounts.account.services import MAX_HIERARCHY_DEPTH
-from accounts.contacts.models import Contact
+from accounts.contacts.rules import ContactRow, contact_rules
 from accounts.figures.services import figures_recompute_accounts
 from accounts.imports.models import ImportJob, ImportKind
 from accounts.imports.rows import ImportAbort, _model_cleaner, _ref_cleaner, _Report, _Row
 from accounts.imports.specs import SPECS
-from accounts.transactions.models import Transaction
+from accounts.transactions.rules import TxRow, transaction_rules
 from kam import clock
 from kam.models import Membership
-from kam.roles import Actor, Perm
+from kam.roles import Actor
 from kam.tenancy import get_current_tenant
 
 
@@ -135,33 +133,9 @@ class _Batcher:
             external_id__in=exts).values_list("external_id", "pk"))
 
     def _check_accounts(self, rows: list[_Row]) -> None:
-        exts = {r.values["external_id"] for r in rows if r.values.get("external_id")}
-        existing = dict(Account.objects.filter(external_id__in=exts).values_list("external_id", "pk"))
-        visible = (existing if self.actor.can(Perm.ACCOUNT_VIEW_ALL)
-                   else self._visible_accounts(set(existing)))
-        for row in rows:
-            ext = row.values.get("external_id")
-            if ext in existing and ext not in visible:
-                row.fail("external_id", _("Another account already has this external ID."))
-
-        if "unified_social_credit_code" in self.mapping:
-            codes = {r.values.get("unified_social_credit_code") for r in rows} - {None, ""}
-            holders = dict(Account.objects.filter(unified_social_credit_code__in=codes)
-                           .values_list("unified_social_credit_code", "external_id"))
-            for row in rows:
-                code = row.values.get("unified_social_credit_code")
-                if not code or "unified_social_credit_code" in row.errors:
-                    continue
-                first = self.seen_uscc.setdefault(code, row.number)
-                holder = holders.get(code)
-                if first != row.number or (holder is not None
-                                           and holder != row.values.get("external_id")):
-                    row.fail("unified_social_credit_code",
-                             _("Another account already has this unified social credit code."))
-
+        # References by name → ids: the owner by username or email, the parent by external id
+        # (in the tenant, or later in this file).
         if "owner" in self.mapping:
-            own = self.actor.membership.pk if self.actor.membership else None
-            may_assign = self.actor.can(Perm.ACCOUNT_ASSIGN_OWNER)
             for row in rows:
                 key = row.values.get("owner")
                 if key is None or "owner" in row.errors:
@@ -169,15 +143,12 @@ class _Batcher:
                 owner_id = self.members.get(key) if key else None
                 if key and owner_id is None:
                     row.fail("owner", _("The owner must be an active member of this tenant."))
-                elif not may_assign and owner_id != own:
-                    row.fail("owner", _("You can only make yourself the owner of an account."))
                 else:
                     row.values["owner"] = owner_id
-
         if "parent" in self.mapping:
             wanted = {r.values.get("parent") for r in rows} - {None, ""}
             parents = dict(Account.objects.filter(external_id__in=wanted)
-                           .values_list("external_id", "pk"))
+                           .values_list("external_id", "pk")) if wanted else {}
             for row in rows:
                 parent_ext = row.values.get("parent")
                 if parent_ext is None or "parent" in row.errors:
@@ -195,6 +166,28 @@ class _Batcher:
                     row.values["parent_deferred"] = parent_ext
                 else:
                     row.fail("parent", _("The parent account does not exist."))
+        uscc_mapped = "unified_social_credit_code" in self.mapping
+        if uscc_mapped:  # twice in this file
+            for row in rows:
+                code = row.values.get("unified_social_credit_code")
+                if code and "unified_social_credit_code" not in row.errors and self.seen_uscc.setdefault(
+                        code, row.number) != row.number:
+                    row.fail("unified_social_credit_code",
+                             _("Another account already has this unified social credit code."))
+        # The account's rules (accounts.account.rules), the same as the pages' and the API's.
+        owner_mapped, parent_mapped = "owner" in self.mapping, "parent" in self.mapping
+        judged = {"external_id", "owner", "parent", "unified_social_credit_code"}
+        pending = [r for r in rows if not judged & set(r.errors)]
+        checked = account_rules(actor=self.actor, rows=[AccountRow(
+            external_id=r.values.get("external_id") or "", upsert=True,
+            uscc=r.values.get("unified_social_credit_code") if uscc_mapped else None,
+            owner_id=r.values.get("owner") if owner_mapped else None, owner_given=owner_mapped,
+            parent_id=r.values.get("parent") if parent_mapped else None,
+            parent_given=parent_mapped and bool(r.values.get("parent"))) for r in pending])
+        for row, errors in zip(pending, checked.errors, strict=True):
+            for name, messages in errors.items():
+                for message in messages:
+                    row.fail(name, message)
 
     def _check_account_refs(self, rows: list[_Row]) -> dict[str, int]:
         wanted = {r.values.get("account") for r in rows} - {None, ""}
@@ -212,68 +205,41 @@ class _Batcher:
 
     def _check_contacts(self, rows: list[_Row]) -> None:
         self._check_account_refs(rows)
-        exts = {r.values["external_id"] for r in rows if r.values.get("external_id")}
-        existing = dict(Contact.objects.filter(external_id__in=exts)
-                        .values_list("external_id", "account_id"))
-        visible_ids = set(account_visible_queryset(actor=self.actor).filter(
-            pk__in=set(existing.values())).values_list("pk", flat=True)) if existing else set()
-        for row in rows:
-            ext = row.values.get("external_id")
-            if ext in existing and existing[ext] not in visible_ids:
-                row.fail("external_id", _("Another contact already has this external ID."))
-        if "email" not in self.mapping:
-            return
-        pairs = [(r.values["account"], r.values["email"].lower()) for r in rows
-                 if not r.errors and r.values.get("email")]
-        taken: dict[tuple[int, str], str] = {}
-        if pairs:
-            for account_id, email, ext in Contact.objects.annotate(email_l=Lower("email")).filter(
-                    account_id__in={a for a, _e in pairs}, email_l__in={e for _a, e in pairs}
-            ).values_list("account_id", "email_l", "external_id"):
-                taken[(account_id, email)] = ext
-        for row in rows:
-            if row.errors or not row.values.get("email"):
-                continue
-            key = (row.values["account"], row.values["email"].lower())
-            first = self.seen_email.setdefault(key, row.number)
-            holder = taken.get(key)
-            if first != row.number or (holder is not None and holder != row.values["external_id"]):
-                row.fail("email", _("Another contact of this account already has this email "
-                                    "address."))
+        email_mapped = "email" in self.mapping
+        if email_mapped:  # twice for one account in this file
+            for row in rows:
+                if row.values.get("email") and not row.errors and self.seen_email.setdefault(
+                        (row.values["account"], row.values["email"].lower()),
+                        row.number) != row.number:
+                    row.fail("email", _("Another contact of this account already has this email "
+                                        "address."))
+        # The contact's rules (accounts.contacts.rules), the same as the pages' and the API's.
+        pending = [r for r in rows if not {"account", "email", "external_id"} & set(r.errors)]
+        checked = contact_rules(actor=self.actor, rows=[ContactRow(
+            account_id=r.values.get("account"), external_id=r.values.get("external_id") or "",
+            email=(r.values.get("email") or "") if email_mapped else "", upsert=True)
+            for r in pending])
+        for row, errors in zip(pending, checked, strict=True):
+            for name, messages in errors.items():
+                for message in messages:
+                    row.fail(name, message)
 
     def _check_transactions(self, rows: list[_Row]) -> None:
         self._check_account_refs(rows)
-        for row in rows:
-            amount = row.values.get("amount")
-            if amount is not None and "amount" not in row.errors and amount < 0:
-                row.fail("amount", _("A negative amount is only allowed for a refund; refunds "
-                                     "cannot be imported in bulk."))
-        exts = {r.values["external_id"] for r in rows if r.values.get("external_id")}
-        existing = {
-            ext: (account_id, refund_of_id, has_refunds)
-            for ext, account_id, refund_of_id, has_refunds in Transaction.objects.filter(
-                external_id__in=exts).annotate(has_refunds=Exists(
-                    Transaction.unscoped_all_tenants.filter(refund_of_id=OuterRef("pk")))
-            ).values_list("external_id", "account_id", "refund_of_id", "has_refunds")
-        } if exts else {}
-        visible_ids = set(account_visible_queryset(actor=self.actor).filter(
-            pk__in={v[0] for v in existing.values()}).values_list("pk", flat=True)) if existing else set()
-        for row in rows:
-            current = existing.get(row.values.get("external_id"))
-            if current is None or row.errors:
-                continue
-            cur_account, cur_refund_of, cur_has_refunds = current
-            account_id = row.values.get("account")
-            if cur_account not in visible_ids:
-                row.fail("external_id", _("Another transaction already has this external ID."))
-            elif cur_refund_of is not None:
-                row.fail("external_id", _("This external ID is a refund; change refunds one by "
-                                          "one."))
-            elif cur_has_refunds and account_id != cur_account:
-                row.fail("account", _("A transaction with refunds cannot move to another "
-                                      "account."))
-            else:
-                self.touched_accounts.add(cur_account)
+        # The transaction's rules (accounts.transactions.rules), the same as the API's.
+        pending = [r for r in rows if "account" not in r.errors and "amount" not in r.errors
+                   and "external_id" not in r.errors]
+        checked = transaction_rules(actor=self.actor, rows=[
+            TxRow(account_id=r.values.get("account"), amount=r.values.get("amount"),
+                  external_id=r.values.get("external_id") or "", upsert=True) for r in pending])
+        for row, errors in zip(pending, checked.errors, strict=True):
+            for field, messages in errors.items():
+                for message in messages:
+                    row.fail(field, message)
+        # The figures of accounts a row moves a transaction away from are refreshed too.
+        for row in pending:
+            if not row.errors and row.values.get("external_id") in checked.stored_accounts:
+                self.touched_accounts.add(checked.stored_accounts[row.values["external_id"]])
 
     # writing
 

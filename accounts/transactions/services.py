@@ -15,19 +15,18 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from psycopg2.extras import execute_values
 
-from accounts.account.models import Account
 from accounts.account.selectors import account_visible_queryset
 from accounts.figures.services import figures_recompute_accounts
 from accounts.transactions.models import Transaction
+from accounts.transactions.rules import TxRow, transaction_rules
 from kam import clock
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
-from kam.validation import apply_changes, check_unique, clean_and_raise
+from kam.validation import apply_changes, clean_and_raise
 
 BULK_MAX_ROWS = 10_000
 TRANSACTION_EDITABLE_FIELDS = ("account", "date", "amount", "gross_margin", "product_line",
@@ -62,39 +61,14 @@ def _visible_account(*, actor: Actor, account_id: int | None) -> bool:
 
 
 def _apply(*, actor: Actor, tx: Transaction, data: dict[str, Any]) -> None:
-    tenant = get_current_tenant()
-    old_account_id = tx.account_id
     apply_changes(tx, data, editable=TRANSACTION_EDITABLE_FIELDS,
                   strip=("product_line", "external_id"))
-    errors: dict[str, list[str]] = {}
-
-    account: Account | None = tx.account if tx.account_id else None
-    if account is None or account.tenant_id != tenant.pk or not _visible_account(
-            actor=actor, account_id=account.pk):
-        errors["account"] = [_("The account does not exist.")]
-    elif tx.pk is not None and old_account_id != tx.account_id and Transaction.objects.filter(
-            refund_of_id=tx.pk).exists():
-        errors["account"] = [_("A transaction with refunds cannot move to another account.")]
-
-    refund_of: Transaction | None = tx.refund_of if tx.refund_of_id else None
-    if refund_of is not None:
-        if (refund_of.tenant_id != tenant.pk or refund_of.pk == tx.pk
-                or refund_of.account_id != tx.account_id):
-            errors["refund_of"] = [_("A refund must refer to a transaction of the same account.")]
-        elif refund_of.refund_of_id is not None:
-            errors["refund_of"] = [_("A refund cannot refer to another refund.")]
-        if tx.amount is not None and tx.amount >= 0:
-            errors.setdefault("amount", []).append(_("A refund's amount must be negative."))
-    elif tx.amount is not None and tx.amount < 0:
-        errors.setdefault("amount", []).append(
-            _("A negative amount is only allowed for a refund (set refund_of)."))
-    if refund_of is not None and tx.pk is not None and Transaction.objects.filter(
-            refund_of_id=tx.pk).exists():
-        errors["refund_of"] = [_("A transaction with refunds cannot itself be a refund.")]
-    check_unique(queryset=Transaction.objects.all(), instance=tx, errors=errors, fields=(
-        ("external_id", _("Another transaction already has this external ID.")),
-    ))
-    clean_and_raise(tx, errors, skip=["account", "refund_of"], validate_constraints=False)
+    # The transaction's rules (accounts.transactions.rules), the same for bulk and import.
+    [errors] = transaction_rules(actor=actor, rows=[TxRow(
+        account_id=tx.account_id, amount=tx.amount, external_id=tx.external_id,
+        refund_of_id=tx.refund_of_id, pk=tx.pk)]).errors
+    clean_and_raise(tx, errors, skip=["account", "refund_of"], validate_unique=False,
+                    validate_constraints=False)
 
 
 def _refresh_figures(account_ids: set[int]) -> None:
@@ -196,10 +170,7 @@ def _parse_row(row: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     amount, message = _parse_decimal(row.get("amount"), required=True)
     if message:
         errors["amount"] = [message]
-    elif amount is not None and amount < 0:
-        errors["amount"] = [_("A negative amount is only allowed for a refund; refunds cannot "
-                              "be imported in bulk.")]
-    clean["amount"] = amount
+    clean["amount"] = amount  # a negative one is for the rules to refuse
     margin, message = _parse_decimal(row.get("gross_margin"), required=False)
     if message:
         errors["gross_margin"] = [message]
@@ -260,46 +231,21 @@ def transaction_bulk_upsert(*, actor: Actor, rows: list[dict]) -> dict[str, int]
     tenant = get_current_tenant()
 
     parsed = [_parse_row(row) for row in rows]
-    account_ids = {c["account"] for c, _e in parsed if "account" in c}
-    visible = set(account_visible_queryset(actor=actor).filter(pk__in=account_ids)
-                  .values_list("pk", flat=True))
-    external_ids = {c["external_id"] for c, _e in parsed if c.get("external_id")}
-    existing = {
-        ext: (account_id, refund_of_id, has_refunds)
-        for ext, account_id, refund_of_id, has_refunds in Transaction.objects.filter(
-            external_id__in=external_ids).annotate(
-            has_refunds=Exists(Transaction.unscoped_all_tenants.filter(refund_of_id=OuterRef("pk")))
-        ).values_list("external_id", "account_id", "refund_of_id", "has_refunds")
-    }
+    # The transaction's rules (accounts.transactions.rules), the same as a single write's.
+    checked = transaction_rules(actor=actor, rows=[
+        TxRow(account_id=c.get("account"), amount=c.get("amount"),
+              external_id=c.get("external_id") or "", upsert=True) for c, _e in parsed])
     seen: dict[str, int] = {}
     report: list[dict[str, Any]] = []
-    for index, (clean, errors) in enumerate(parsed):
-        account_id = clean.get("account")
-        if account_id is not None and account_id not in visible:
-            errors["account"] = [_("The account does not exist.")]
+    for index, ((clean, errors), rule_errors) in enumerate(zip(parsed, checked.errors, strict=True)):
+        for field, messages in rule_errors.items():
+            errors.setdefault(field, messages)  # the row's own shape errors come first
         ext = clean.get("external_id")
-        if ext and "external_id" not in errors:
-            if ext in seen:
-                errors["external_id"] = [
-                    _("Duplicate external ID in this request (also at index %(i)d).")
-                    % {"i": seen[ext]}]
-            else:
-                seen[ext] = index
-                current = existing.get(ext)
-                if current is not None:
-                    cur_account, cur_refund_of, cur_has_refunds = current
-                    if cur_account not in visible and cur_account != account_id:
-                        # Another (invisible) account's transaction: do not reveal or move it.
-                        errors["external_id"] = [
-                            _("Another transaction already has this external ID.")]
-                    elif cur_account not in visible:
-                        errors["account"] = [_("The account does not exist.")]
-                    elif cur_refund_of is not None:
-                        errors["external_id"] = [
-                            _("This external ID is a refund; change refunds one by one.")]
-                    elif cur_has_refunds and account_id is not None and account_id != cur_account:
-                        errors["account"] = [
-                            _("A transaction with refunds cannot move to another account.")]
+        if ext and ext in seen:
+            errors["external_id"] = [
+                _("Duplicate external ID in this request (also at index %(i)d).") % {"i": seen[ext]}]
+        elif ext:
+            seen[ext] = index
         if errors:
             report.append({"index": index, "errors": errors})
     if report:
@@ -322,7 +268,7 @@ def transaction_bulk_upsert(*, actor: Actor, rows: list[dict]) -> dict[str, int]
         updated = len(returned) - created
         if returned:
             # Refresh the figures of every account touched (old accounts of moved rows included).
-            moved_from = {existing[c["external_id"]][0] for c, _e in parsed
-                          if c["external_id"] in existing}
-            _refresh_figures(account_ids | moved_from)
+            moved_from = {checked.stored_accounts[c["external_id"]] for c, _e in parsed
+                          if c["external_id"] in checked.stored_accounts}
+            _refresh_figures({c["account"] for c, _e in parsed} | moved_from)
     return {"created": created, "updated": updated, "unchanged": len(rows) - created - updated}
