@@ -263,7 +263,7 @@ up AS (
            COALESCE(override_tier, ''), '',
            COALESCE(prev_seq, 0) + CASE WHEN tier IS DISTINCT FROM prev_tier THEN 1 ELSE 0 END
       FROM decided
-    ON CONFLICT (account_id) DO UPDATE SET
+    ON CONFLICT (tenant_id, account_id) DO UPDATE SET
         tier = EXCLUDED.tier, computed_tier = EXCLUDED.computed_tier, score = EXCLUDED.score,
         policy_id = EXCLUDED.policy_id, computed_at = EXCLUDED.computed_at,
         change_seq = EXCLUDED.change_seq

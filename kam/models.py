@@ -85,7 +85,6 @@ class Membership(TenantOwned):
         verbose_name_plural = _("members")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "user"], name="membership_tenant_user_uniq"),
-            models.UniqueConstraint(fields=["tenant", "id"], name="membership_tenant_id_uniq"),
         ]
 
     def __str__(self) -> str:
@@ -167,7 +166,6 @@ class JobRun(TenantOwned):
         verbose_name_plural = _("job runs")
         ordering = ["-started_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "id"], name="jobrun_tenant_id_uniq"),
         ]
         indexes = [models.Index(fields=["tenant", "job", "-started_at"], name="jobrun_last_idx")]
 

@@ -152,6 +152,35 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
         return super().get_queryset().none()
 
 
+class TenantForeignKeyField(models.ForeignKey):
+    """A foreign key from one tenant table to another. The database's constraint is the composite
+    ``(tenant_id, <field>_id) → (tenant_id, id)`` one (kam.db.operations.TenantForeignKey): a
+    child can never point at another tenant's row, and the layout is the one Citus distributes
+    by tenant_id (it refuses a key that leaves the tenant out). So Django creates none of its own
+    (``db_constraint=False``); the ORM's behaviour — joins, on_delete — is a ForeignKey's.
+    Migrations record a plain ForeignKey with ``db_constraint=False``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["db_constraint"] = False
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> tuple[Any, ...]:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.ForeignKey", args, kwargs
+
+
+class TenantOneToOneField(models.OneToOneField):
+    """A one-to-one key between tenant tables, for the same reasons (TenantForeignKeyField)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["db_constraint"] = False
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> tuple[Any, ...]:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.OneToOneField", args, kwargs
+
+
 class TenantOwned(models.Model):
     """Abstract base of every tenant-owned model: a non-null tenant, a scoped default manager."""
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.account.validators import validate_uscc
 from kam.audit import audited
-from kam.tenancy import TenantOwned
+from kam.tenancy import TenantForeignKeyField, TenantOwned
 
 
 class Industry(models.TextChoices):
@@ -82,9 +82,9 @@ class Account(TenantOwned):
     business_scope = models.TextField(_("business scope"), blank=True)
     development_stage = models.CharField(_("development stage"), max_length=10,
                                          choices=DevelopmentStage.choices, blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+    parent = TenantForeignKeyField("self", null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="children", verbose_name=_("parent account"))
-    owner = models.ForeignKey("kam.Membership", null=True, blank=True, on_delete=models.SET_NULL,
+    owner = TenantForeignKeyField("kam.Membership", null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="owned_accounts", verbose_name=_("owner"))
     lifecycle_status = models.CharField(_("lifecycle status"), max_length=10,
                                         choices=LifecycleStatus.choices,
@@ -106,7 +106,6 @@ class Account(TenantOwned):
         verbose_name_plural = _("accounts")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "id"], name="account_tenant_id_uniq"),
             models.UniqueConstraint(
                 fields=["tenant", "unified_social_credit_code"],
                 condition=~Q(unified_social_credit_code=""),

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kam.audit import audited
-from kam.tenancy import TenantOwned
+from kam.tenancy import TenantForeignKeyField, TenantOwned
 
 
 class ContactLevel(models.TextChoices):
@@ -38,7 +38,7 @@ phone_validator = RegexValidator(
 class Contact(TenantOwned):
     """A person at the customer, with their level and role in buying decisions."""
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="contacts",
+    account = TenantForeignKeyField("accounts.Account", on_delete=models.CASCADE, related_name="contacts",
                                 verbose_name=_("account"))
     name = models.CharField(_("name"), max_length=100)
     title = models.CharField(_("job title"), max_length=100, blank=True)
@@ -69,7 +69,6 @@ class Contact(TenantOwned):
         verbose_name_plural = _("contacts")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "id"], name="contact_tenant_id_uniq"),
             models.UniqueConstraint(fields=["tenant", "account", "email"], condition=~Q(email=""),
                                     name="contact_tenant_account_email_uniq"),
             models.UniqueConstraint(fields=["tenant", "external_id"], condition=~Q(external_id=""),

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kam.audit import audited
-from kam.tenancy import TenantOwned
+from kam.tenancy import TenantForeignKeyField, TenantOwned
 
 
 class ContractStatus(models.TextChoices):
@@ -22,7 +22,7 @@ class ContractStatus(models.TextChoices):
     models.Index(fields=["tenant", "account", "pgh_created_at", "pgh_id"],
                  name="contractevent_history_idx")])
 class Contract(TenantOwned):
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="contracts",
+    account = TenantForeignKeyField("accounts.Account", on_delete=models.CASCADE, related_name="contracts",
                                 verbose_name=_("account"))
     number = models.CharField(_("contract number"), max_length=50)
     title = models.CharField(_("title"), max_length=200)
@@ -44,7 +44,6 @@ class Contract(TenantOwned):
         verbose_name_plural = _("contracts")
         ordering = ["end_date", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "id"], name="contract_tenant_id_uniq"),
             models.UniqueConstraint(fields=["tenant", "number"], name="contract_tenant_number_uniq"),
             models.UniqueConstraint(fields=["tenant", "external_id"], condition=~Q(external_id=""),
                                     name="contract_tenant_external_id_uniq"),

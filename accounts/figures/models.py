@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kam.tenancy import TenantOwned
+from kam.tenancy import TenantOneToOneField, TenantOwned
 
 
 class AccountFigures(TenantOwned):
@@ -15,7 +15,7 @@ class AccountFigures(TenantOwned):
     from the (audited) transactions; auditing it would only multiply rows.
     """
 
-    account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE, primary_key=True,
+    account = TenantOneToOneField("accounts.Account", on_delete=models.CASCADE, primary_key=True,
                                    related_name="figures")
     revenue_12m = models.DecimalField(_("revenue, last 12 months"), max_digits=18,
                                       decimal_places=2, default=0)
@@ -38,6 +38,3 @@ class AccountFigures(TenantOwned):
     class Meta:
         verbose_name = _("account figures")
         verbose_name_plural = _("account figures")
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "account"], name="figures_tenant_account_uniq"),
-        ]

@@ -65,7 +65,7 @@ SELECT account_id, tenant_id, revenue_12m, margin_12m, revenue_prev_12m, order_c
        order_count, last_order_date, avg_order_interval_days, revenue_growth, revenue_share,
        %(now)s
   FROM fresh
-ON CONFLICT (account_id) DO UPDATE SET
+ON CONFLICT (tenant_id, account_id) DO UPDATE SET
     revenue_12m = EXCLUDED.revenue_12m, margin_12m = EXCLUDED.margin_12m,
     revenue_prev_12m = EXCLUDED.revenue_prev_12m, order_count_12m = EXCLUDED.order_count_12m,
     order_count = EXCLUDED.order_count, last_order_date = EXCLUDED.last_order_date,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kam.tenancy import TenantOwned
+from kam.tenancy import TenantForeignKeyField, TenantOwned
 
 
 class ImportKind(models.TextChoices):
@@ -76,7 +76,7 @@ class ImportJob(TenantOwned):
     error_message = models.TextField(_("error"), blank=True)
     report = models.FileField(_("failed rows"), upload_to=import_report_to, max_length=255,
                               blank=True)
-    created_by = models.ForeignKey("kam.Membership", null=True, blank=True,
+    created_by = TenantForeignKeyField("kam.Membership", null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="imports",
                                    verbose_name=_("created by"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -88,7 +88,6 @@ class ImportJob(TenantOwned):
         verbose_name_plural = _("imports")
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "id"], name="importjob_tenant_id_uniq"),
         ]
         indexes = [models.Index(fields=["tenant", "created_by", "id"],
                                 name="importjob_tenant_creator_idx")]

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kam.audit import audited
-from kam.tenancy import TenantOwned
+from kam.tenancy import TenantForeignKeyField, TenantOwned
 
 
 class TeamRole(models.TextChoices):
@@ -23,9 +23,9 @@ class TeamRole(models.TextChoices):
 class AccountTeamMember(TenantOwned):
     """交叉工作组: a member of the tenant working on an account, in a team role."""
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="team",
+    account = TenantForeignKeyField("accounts.Account", on_delete=models.CASCADE, related_name="team",
                                 verbose_name=_("account"))
-    membership = models.ForeignKey("kam.Membership", on_delete=models.CASCADE,
+    membership = TenantForeignKeyField("kam.Membership", on_delete=models.CASCADE,
                                    related_name="account_teams", verbose_name=_("member"))
     team_role = models.CharField(_("team role"), max_length=20, choices=TeamRole.choices)
     created_at = models.DateTimeField(_("added"), auto_now_add=True)
@@ -34,7 +34,6 @@ class AccountTeamMember(TenantOwned):
         verbose_name = _("account team member")
         verbose_name_plural = _("account team")
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "id"], name="team_tenant_id_uniq"),
             models.UniqueConstraint(fields=["tenant", "account", "membership"],
                                     name="team_tenant_account_member_uniq"),
         ]

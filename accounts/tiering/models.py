@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from kam.tenancy import TenantOwned
+from kam.tenancy import TenantForeignKeyField, TenantOneToOneField, TenantOwned
 
 
 class Tier(models.TextChoices):
@@ -59,7 +59,7 @@ class TierPolicy(TenantOwned):
         help_text=_("An account moves down only when its score falls this many points below "
                     "its tier's cut-off."))
     note = models.CharField(_("what changed and why"), max_length=300, blank=True)
-    created_by = models.ForeignKey("kam.Membership", null=True, blank=True,
+    created_by = TenantForeignKeyField("kam.Membership", null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+",
                                    verbose_name=_("saved by"))
     created_at = models.DateTimeField(_("saved"), auto_now_add=True)
@@ -69,7 +69,6 @@ class TierPolicy(TenantOwned):
         verbose_name_plural = _("tiering policies")
         ordering = ["-version"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "id"], name="tierpolicy_tenant_id_uniq"),
             models.UniqueConstraint(fields=["tenant", "version"],
                                     name="tierpolicy_tenant_version_uniq"),
             models.CheckConstraint(
@@ -91,19 +90,19 @@ class TierPolicy(TenantOwned):
 class AccountTier(TenantOwned):
     """An account's tier: effective (override if active, else computed), computed, score."""
 
-    account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE, primary_key=True,
+    account = TenantOneToOneField("accounts.Account", on_delete=models.CASCADE, primary_key=True,
                                    related_name="tier_state")
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
     computed_tier = models.CharField(_("computed tier"), max_length=10, choices=Tier.choices)
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
-    policy = models.ForeignKey(TierPolicy, on_delete=models.PROTECT, related_name="+",
+    policy = TenantForeignKeyField(TierPolicy, on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("policy version"))
     computed_at = models.DateTimeField(_("computed"))
     override_tier = models.CharField(_("override"), max_length=10, choices=Tier.choices,
                                      blank=True)
     override_reason = models.CharField(_("reason for the override"), max_length=500, blank=True)
     override_until = models.DateField(_("override expires"), null=True, blank=True)
-    override_by = models.ForeignKey("kam.Membership", null=True, blank=True,
+    override_by = TenantForeignKeyField("kam.Membership", null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+",
                                     verbose_name=_("overridden by"))
     override_at = models.DateTimeField(_("overridden"), null=True, blank=True)
@@ -113,7 +112,6 @@ class AccountTier(TenantOwned):
         verbose_name = _("account tier")
         verbose_name_plural = _("account tiers")
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "account"], name="accounttier_tenant_uniq"),
             models.CheckConstraint(
                 condition=Q(override_tier="") | Q(override_until__isnull=False),
                 name="accounttier_override_expires"),
@@ -134,20 +132,20 @@ class TierChangeSource(models.TextChoices):
 class TierChange(TenantOwned):
     """One change of an account's effective tier. ``seq`` numbers an account's changes."""
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE,
+    account = TenantForeignKeyField("accounts.Account", on_delete=models.CASCADE,
                                 related_name="tier_changes")
     seq = models.PositiveIntegerField()
     from_tier = models.CharField(_("from"), max_length=10, choices=Tier.choices, blank=True)
     to_tier = models.CharField(_("to"), max_length=10, choices=Tier.choices)
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
-    policy = models.ForeignKey(TierPolicy, on_delete=models.PROTECT, related_name="+",
+    policy = TenantForeignKeyField(TierPolicy, on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("policy version"))
     source = models.CharField(_("source"), max_length=14, choices=TierChangeSource.choices)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     changed_at = models.DateTimeField(_("changed"))
-    job_run = models.ForeignKey("kam.JobRun", null=True, blank=True, on_delete=models.SET_NULL,
+    job_run = TenantForeignKeyField("kam.JobRun", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+")
-    changed_by = models.ForeignKey("kam.Membership", null=True, blank=True,
+    changed_by = TenantForeignKeyField("kam.Membership", null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+",
                                    verbose_name=_("changed by"))
 
@@ -156,7 +154,6 @@ class TierChange(TenantOwned):
         verbose_name_plural = _("tier changes")
         ordering = ["-changed_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "id"], name="tierchange_tenant_id_uniq"),
             # A duplicated run (second beat, redelivered message) cannot record a change twice.
             models.UniqueConstraint(fields=["tenant", "account", "seq"],
                                     name="tierchange_account_seq_uniq"),

@@ -136,7 +136,7 @@ RECOMPUTE_SQL = """
         OR (new_tier, new_computed, score, %(policy)s::bigint,
             CASE WHEN override_expired THEN '' ELSE override_tier END)
            IS DISTINCT FROM (prev_tier, prev_computed, prev_score, prev_policy, override_tier)
-    ON CONFLICT (account_id) DO UPDATE SET
+    ON CONFLICT (tenant_id, account_id) DO UPDATE SET
         tier = EXCLUDED.tier, computed_tier = EXCLUDED.computed_tier, score = EXCLUDED.score,
         policy_id = EXCLUDED.policy_id, computed_at = EXCLUDED.computed_at,
         override_tier = EXCLUDED.override_tier, override_reason = EXCLUDED.override_reason,

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kam.audit import audited
-from kam.tenancy import TenantOwned
+from kam.tenancy import TenantForeignKeyField, TenantOwned
 
 
 @audited(model_name="TransactionEvent", exclude=("updated_at",), indexes=[
@@ -16,14 +16,14 @@ from kam.tenancy import TenantOwned
 class Transaction(TenantOwned):
     """交易记录: an order or a refund, in the tenant's currency."""
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="transactions",
+    account = TenantForeignKeyField("accounts.Account", on_delete=models.CASCADE, related_name="transactions",
                                 verbose_name=_("account"))
     date = models.DateField(_("date"))
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     gross_margin = models.DecimalField(_("gross margin"), max_digits=16, decimal_places=2,
                                        null=True, blank=True)
     product_line = models.CharField(_("product line"), max_length=100, blank=True)
-    refund_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+    refund_of = TenantForeignKeyField("self", null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="refunds", verbose_name=_("refund of"))
     external_id = models.CharField(_("external ID"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -34,7 +34,6 @@ class Transaction(TenantOwned):
         verbose_name_plural = _("transactions")
         ordering = ["-date", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "id"], name="transaction_tenant_id_uniq"),
             models.UniqueConstraint(fields=["tenant", "external_id"], condition=~Q(external_id=""),
                                     name="transaction_tenant_external_id_uniq"),
             models.CheckConstraint(condition=Q(amount__gte=0) | Q(refund_of__isnull=False),

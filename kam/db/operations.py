@@ -117,3 +117,96 @@ class TenantForeignKey(migrations.operations.base.Operation):
     @property
     def migration_name_fragment(self) -> str:
         return f"{self.model_name.lower()}_{self.field_name}_tenant_fk"
+
+
+# --- keys a distributed PostgreSQL (Citus, by tenant_id) accepts ------------------------------------
+
+_SWAP_KEY_SQL = """
+DO $kam$
+DECLARE
+    t regclass := %(table)s::regclass;
+    key_columns name[] := ARRAY['tenant_id', %(column)s]::name[];
+    new_key name[] := %(new_key)s::name[];
+    c record;
+    saved text[] := '{}';
+    statement text;
+BEGIN
+    SET CONSTRAINTS ALL IMMEDIATE;  -- no deferred check may be pending while the table changes
+    -- Foreign keys that reference this table: a single-column one cannot stay (Citus refuses it;
+    -- the models declare those db_constraint=False), a composite one is recreated on the new key.
+    FOR c IN SELECT k.conname, k.conrelid::regclass AS owner, pg_get_constraintdef(k.oid) AS def,
+                    cardinality(k.confkey) AS width
+               FROM pg_constraint k WHERE k.contype = 'f' AND k.confrelid = t LOOP
+        EXECUTE format('ALTER TABLE %%s DROP CONSTRAINT %%I', c.owner, c.conname);
+        IF c.width > 1 THEN
+            saved := saved || format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s', c.owner, c.conname,
+                                     c.def);
+        END IF;
+    END LOOP;
+    -- The old primary key, and the unique constraint on (tenant_id, column) the composite foreign
+    -- keys used to reference: the new primary key is that constraint.
+    FOR c IN SELECT k.conname FROM pg_constraint k
+              WHERE k.conrelid = t AND (k.contype = 'p' OR (k.contype = 'u' AND (
+                    SELECT array_agg(a.attname) FROM pg_attribute a
+                     WHERE a.attrelid = t AND a.attnum = ANY(k.conkey)) @> key_columns
+                    AND cardinality(k.conkey) = 2)) LOOP
+        EXECUTE format('ALTER TABLE %%s DROP CONSTRAINT %%I', t, c.conname);
+    END LOOP;
+    EXECUTE format('ALTER TABLE %%s ADD CONSTRAINT %%I PRIMARY KEY (%%s)', t, %(pk_name)s,
+                   (SELECT string_agg(quote_ident(x), ', ') FROM unnest(new_key) AS x));
+    IF %(unique_name)s <> '' THEN  -- back to the old layout: the unique constraint again
+        EXECUTE format('ALTER TABLE %%s ADD CONSTRAINT %%I UNIQUE (tenant_id, %%I)', t,
+                       %(unique_name)s, %(column)s);
+    END IF;
+    FOREACH statement IN ARRAY saved LOOP
+        EXECUTE statement;
+    END LOOP;
+END
+$kam$;
+"""
+
+
+class TenantPrimaryKey(migrations.operations.base.Operation):
+    """``PRIMARY KEY (tenant_id, <column>)`` in the database, the layout Citus distributes by
+    ``tenant_id``: it replaces the key on ``<column>`` alone and the ``(tenant_id, <column>)``
+    unique constraint (``unique_name``, restored on the way back), and recreates the composite
+    foreign keys that referenced it. Single-column foreign keys to the table are dropped (the
+    models declare them ``db_constraint=False``; the composite ones keep the references honest).
+    The ORM keeps ``<column>`` as its primary key: ids stay unique (one sequence), and every
+    query of the application carries the tenant (row-level security), so the key is used.
+
+    A tenant table added later needs this operation in its migration: tests/kam/test_catalog.py
+    fails on any tenant table whose key leaves the tenant out."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, table: str, column: str = "id", unique_name: str = "") -> None:
+        self.table, self.column, self.unique_name = table, column, unique_name
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        kwargs: dict[str, Any] = {}
+        if self.column != "id":
+            kwargs["column"] = self.column
+        if self.unique_name:
+            kwargs["unique_name"] = self.unique_name
+        return (self.__class__.__qualname__, [self.table], kwargs)
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass
+
+    def _run(self, schema_editor: Any, *, new_key: list[str], unique_name: str) -> None:
+        schema_editor.execute(_SWAP_KEY_SQL, params={
+            "table": f'"{self.table}"', "column": self.column, "new_key": new_key,
+            "pk_name": f"{self.table}_pkey"[:63], "unique_name": unique_name})
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any,
+                          to_state: Any) -> None:
+        self._run(schema_editor, new_key=["tenant_id", self.column], unique_name="")
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any,
+                           to_state: Any) -> None:
+        self._run(schema_editor, new_key=[self.column], unique_name=self.unique_name)
+
+    def describe(self) -> str:
+        return f"Primary key (tenant_id, {self.column}) on {self.table}"
