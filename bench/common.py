@@ -16,6 +16,17 @@ if str(BASE_DIR) not in sys.path:
 
 BENCH_SLUG = "bench"
 BENCH_ADMIN = "bench.admin"  # bench/import_export.py logs in as this user too
+# A second large tenant of the same shape, generated after bench: every row id of it is larger, so
+# the same requests can be compared between a tenant at the start of the tables and one further on.
+BENCH2_SLUG = "bench2"
+LARGE_SLUGS = (BENCH_SLUG, BENCH2_SLUG)
+# 1,000 small tenants small-0001 … small-1000 (admin: small-0001.admin …), generated after both.
+SMALL_PREFIX = "small-"
+SMALL_TENANTS = 1_000
+
+
+def small_slug(number: int) -> str:
+    return f"{SMALL_PREFIX}{number:04d}"
 
 
 def setup_django() -> None:
@@ -34,13 +45,13 @@ def setup_django() -> None:
     django.setup()
 
 
-def bench_tenant():
+def bench_tenant(slug: str = BENCH_SLUG):
     from kam.models import Tenant
 
     try:
-        return Tenant.objects.get(slug=BENCH_SLUG)
+        return Tenant.objects.get(slug=slug)
     except Tenant.DoesNotExist:
-        sys.exit("No bench tenant: run `python bench/generate.py` first.")
+        sys.exit(f"No tenant {slug!r}: run `python bench/generate.py` first.")
 
 
 @contextmanager
@@ -84,12 +95,13 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def print_table(headers: list[str], rows: list[list[object]]) -> None:
+def print_table(headers: list[str], rows: list[list[object]], left: int = 1) -> None:
+    """The first ``left`` columns (labels) aligned left, the others (numbers) right."""
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
 
     def line(row: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w)
                          for i, (c, w) in enumerate(zip(row, widths, strict=True)))
 
     print(line(cells[0]))

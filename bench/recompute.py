@@ -1,7 +1,12 @@
 """accounts.figures.figures_recompute on the bench tenant vs one hand-written SQL statement.
 
     .venv/bin/python bench/generate.py     # once
-    .venv/bin/python bench/recompute.py [--runs 3] [--explain]
+    .venv/bin/python bench/recompute.py [--runs 3] [--explain] [--tenant bench --tenant bench2]
+
+``--tenant`` (repeatable; default ``bench``) names the tenants measured, one after the other, each
+with its own table. It also leaves each of them with its figures of today, which latency.py's 360°
+page case needs: run it for both large tenants (``--tenant bench --tenant bench2``) before
+latency.py, so both 360° cases read figures.
 
 The baseline computes the same figures for the same day with one CREATE TEMP TABLE … AS SELECT
 (no upsert, no comparison with stored rows, no WAL): the least work that gives the numbers. Both run
@@ -26,6 +31,7 @@ import datetime
 import time
 
 from common import (
+    BENCH_SLUG,
     bench_tenant,
     in_bench_tenant,
     load_average,
@@ -133,7 +139,7 @@ def _explain(tenant_id: int, today: datetime.date) -> None:
         transaction.set_rollback(True)
 
 
-def _measure(args: argparse.Namespace, t: int, today: datetime.date) -> None:
+def _measure(args: argparse.Namespace, slug: str, t: int, today: datetime.date) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -170,7 +176,7 @@ def _measure(args: argparse.Namespace, t: int, today: datetime.date) -> None:
         seconds = [s for s, _ in runs]
         rows.append([label, *(f"{s:.2f}" for s in seconds), f"{median(seconds):.2f}",
                      f"{median(seconds) / base:.2f}x", f"{runs[-1][1]:,}"])
-    print(f"\nbench tenant: {account_count:,} accounts, {tx_count:,} transactions; "
+    print(f"\ntenant {slug!r} (id {t}): {account_count:,} accounts, {tx_count:,} transactions; "
           f"today = {today}; {args.runs} runs each; {load_average()}\n")
     print_table(["statement", *(f"run {i + 1} s" for i in range(args.runs)), "median s",
                  "vs baseline", "rows written"], rows)
@@ -187,17 +193,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE too")
+    parser.add_argument("--tenant", action="append", metavar="SLUG",
+                        help=f"a tenant to measure (repeatable; default {BENCH_SLUG})")
     args = parser.parse_args()
     setup_django()
     from kam.clock import today as tenant_today
 
-    tenant = bench_tenant()
-    t = tenant.pk
-    today = tenant_today(tenant)
-    # Raw SQL on tenant tables runs as the bench tenant (row-level security, issue 4); the
-    # service enters the tenant itself (as_tenant) and accepts being called inside it.
-    with in_bench_tenant(tenant):
-        _measure(args, t, today)
+    for slug in args.tenant or [BENCH_SLUG]:
+        tenant = bench_tenant(slug)
+        today = tenant_today(tenant)
+        # Raw SQL on tenant tables runs as the tenant (row-level security, issue 4); the
+        # service enters the tenant itself (as_tenant) and accepts being called inside it.
+        with in_bench_tenant(tenant):
+            _measure(args, slug, tenant.pk, today)
     return 0
 
 
