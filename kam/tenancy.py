@@ -13,7 +13,7 @@ import contextvars
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from django.db import models
 
@@ -125,7 +125,7 @@ def with_tenant(func: Callable[P, R]) -> Callable[P, R]:
         from kam.audit import audit_context, job_metadata
         from kam.models import Tenant
 
-        tenant_id = kwargs.get("tenant_id")
+        tenant_id = cast("int | None", kwargs.get("tenant_id"))
         if tenant_id is None:
             raise NoTenantError(f"{func.__qualname__} must be called with tenant_id=")
         tenant = Tenant.objects.get(pk=tenant_id)
@@ -152,13 +152,38 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
         return super().get_queryset().none()
 
 
-class TenantForeignKeyField(models.ForeignKey):
+class _SameTenantJoin:
+    """Joins along a key between tenant tables also match the tenant: ``JOIN … ON t.id =
+    a.parent_id AND t.tenant_id = a.tenant_id``. The primary keys are ``(tenant_id, id)`` and the
+    row-level-security filter (an OR with the system-read path) cannot serve as an index
+    condition, so without the tenant in the ON clause every joined row would be looked up by
+    ``id`` alone through a key that leads with the tenant. It is also the join Citus pushes down
+    to one worker (both sides on the distribution column)."""
+
+    model: type[models.Model]
+    related_model: Any
+
+    def get_extra_restriction(self, alias: str | None, related_alias: str | None) -> Any:
+        if alias is None or related_alias is None:  # a subquery pushdown: the key alone
+            return None
+        from django.db.models.lookups import Exact
+        from django.db.models.sql.where import AND, WhereNode
+
+        target = self.related_model._meta.get_field("tenant").get_col(alias)
+        source = cast("models.ForeignKey", self.model._meta.get_field("tenant")).get_col(related_alias)
+        # A lookup is a WhereNode child like any other (the stubs list only nodes).
+        children: list[Any] = [Exact(target, source)]
+        return WhereNode(children, connector=AND)
+
+
+class TenantForeignKeyField(_SameTenantJoin, models.ForeignKey):
     """A foreign key from one tenant table to another. The database's constraint is the composite
     ``(tenant_id, <field>_id) → (tenant_id, id)`` one (kam.db.operations.TenantForeignKey): a
     child can never point at another tenant's row, and the layout is the one Citus distributes
     by tenant_id (it refuses a key that leaves the tenant out). So Django creates none of its own
-    (``db_constraint=False``); the ORM's behaviour — joins, on_delete — is a ForeignKey's.
-    Migrations record a plain ForeignKey with ``db_constraint=False``."""
+    (``db_constraint=False``); joins match the tenant too (``_SameTenantJoin``); on_delete and
+    the rest are a ForeignKey's. Migrations record a plain ForeignKey with
+    ``db_constraint=False``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["db_constraint"] = False
@@ -169,7 +194,7 @@ class TenantForeignKeyField(models.ForeignKey):
         return name, "django.db.models.ForeignKey", args, kwargs
 
 
-class TenantOneToOneField(models.OneToOneField):
+class TenantOneToOneField(_SameTenantJoin, models.OneToOneField):
     """A one-to-one key between tenant tables, for the same reasons (TenantForeignKeyField)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

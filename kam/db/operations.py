@@ -39,17 +39,45 @@ class InstallTenantFunctions(migrations.RunSQL):
         super().__init__(FUNCTIONS_SQL, DROP_FUNCTIONS_SQL)
 
 
+# The policies' conditions. Each call is a scalar subquery, so PostgreSQL evaluates it once per
+# statement (an init plan) rather than once per row it checks: a scan of 100,000 rows would
+# otherwise read the setting 100,000 times (bench: a selective search 33 → 26 ms). The tenant's
+# comparison stays usable as an index condition.
+TENANT_MATCH = "tenant_id = (SELECT kam_current_tenant())"
+SYSTEM_READ = "(SELECT kam_system_read())"
+
+
 def rls_sql(table: str) -> list[str]:
     return [
         f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
         f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',
         f'CREATE POLICY tenant_isolation ON "{table}" '
-        "USING (tenant_id = kam_current_tenant()) WITH CHECK (tenant_id = kam_current_tenant())",
-        f'CREATE POLICY system_read ON "{table}" FOR SELECT USING (kam_system_read())',
+        f"USING ({TENANT_MATCH}) WITH CHECK ({TENANT_MATCH})",
+        f'CREATE POLICY system_read ON "{table}" FOR SELECT USING ({SYSTEM_READ})',
         # An UPDATE through system_read would otherwise change nothing, silently: make it an error.
         f'CREATE POLICY system_read_no_update ON "{table}" FOR UPDATE '
-        "USING (kam_system_read()) WITH CHECK (false)",
+        f"USING ({SYSTEM_READ}) WITH CHECK (false)",
     ]
+
+
+def alter_policies_sql(tenant: str, system: str) -> str:
+    """Sets the conditions of every table's policies (those ``EnableTenantRLS`` created): ``tenant``
+    for tenant_isolation, ``system`` for the system-read pair. For migrations, with the literal
+    conditions of their time (constants, never input)."""
+    return f"""
+DO $$
+DECLARE t text;
+BEGIN
+    FOR t IN SELECT tablename FROM pg_policies
+              WHERE schemaname = current_schema() AND policyname = 'tenant_isolation'
+    LOOP
+        EXECUTE format('ALTER POLICY tenant_isolation ON %I USING ({tenant}) WITH CHECK ({tenant})',
+                       t);
+        EXECUTE format('ALTER POLICY system_read ON %I USING ({system})', t);
+        EXECUTE format('ALTER POLICY system_read_no_update ON %I USING ({system})', t);
+    END LOOP;
+END $$;
+"""  # noqa: S608
 
 
 def rls_reverse_sql(table: str) -> list[str]:

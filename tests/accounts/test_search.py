@@ -41,8 +41,9 @@ def test_search_finds_substrings_in_name_and_short_name(tenant_a, names, query, 
 
 def test_search_uses_the_bigram_index(tenant_a, names):
     # Under row-level security PostgreSQL cannot use the GIN index for `@>` (not LEAKPROOF) in the
-    # application's own query, so the search asks kam_account_search_ids(), a SECURITY DEFINER
-    # function owned by a BYPASSRLS role. Its query must be the indexed expression: look at the
+    # application's own query, so the search asks kam_account_search_ids(), which gets its
+    # candidates from kam_account_search_matches(): SECURITY DEFINER functions owned by a BYPASSRLS
+    # role. Its query must be the indexed expression: look at the
     # plan as that role (a superuser connection of the embedded server can SET ROLE), with plain
     # scans switched off because tiny tables would make the planner prefer them.
     if os.environ.get("DATABASE_URL"):
@@ -50,10 +51,13 @@ def test_search_uses_the_bigram_index(tenant_a, names):
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_userbyid(p.proowner), r.rolbypassrls, p.prosecdef, "
                        "pg_get_functiondef(p.oid) FROM pg_proc p "
-                       "JOIN pg_roles r ON r.oid = p.proowner WHERE p.proname = %s",
-                       ["kam_account_search_ids"])
-        owner, bypass, definer, body = cursor.fetchone()
+                       "JOIN pg_roles r ON r.oid = p.proowner WHERE p.proname = ANY(%s) "
+                       "ORDER BY p.proname DESC",
+                       [["kam_account_search_ids", "kam_account_search_matches"]])
+        (owner, bypass, definer, body), wrapper = cursor.fetchone(), cursor.fetchone()
     assert (owner, bypass, definer) == ("kam_search", True, True)
+    assert wrapper[:3] == ("kam_search", True, True)
+    assert "kam_account_search_matches(terms)" in wrapper[3]
     query = re.search(r"\$function\$(.*)\$function\$", body, re.S).group(1)
     query = query.strip().rstrip(";").replace("terms", "%s")
     superuser = psycopg2.connect(dbname=connection.settings_dict["NAME"], user="postgres",
@@ -83,8 +87,9 @@ def test_the_search_function_returns_the_current_tenants_rows_only(tenant_a, ten
     def ids(tenant) -> set[int]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT kam_account_search_ids(%s)", ["恒通"])
-            found = {row[0] for row in cursor.fetchall()}
-        return found
+            found = cursor.fetchone()[0]
+        assert found is not None  # a selective term: a list, never "every row"
+        return set(found)
 
     with tenant_context(tenant_a):
         mine = ids(tenant_a)
@@ -93,3 +98,34 @@ def test_the_search_function_returns_the_current_tenants_rows_only(tenant_a, ten
         theirs = ids(tenant_b)
         assert len(theirs) == 1 and not (theirs & mine)
     assert ids(None) == set()  # no tenant set (the tests' system_read does not open it)
+
+
+def test_a_broad_term_skips_the_list_and_still_finds_exactly_its_rows(tenant_a, tenant_b):
+    # 150 accounts, 120 of them "有限公司": the function gives no list (NULL) for a term a sample
+    # shows in most rows — the page's ordered scan finds them sooner than a list of all — and the
+    # recheck still decides the rows. A rare term in the same tenant still gets its list.
+    for i in range(150):
+        make_account(tenant_a, f"苏州{i}号机械有限公司" if i < 120 else f"Northwind {i}")
+    make_account(tenant_b, "别家有限公司")
+    with tenant_context(tenant_a):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT kam_account_search_ids(%s), kam_account_search_ids(%s)",
+                           ["有限公司", "Northwind 149"])
+            broad, rare = cursor.fetchone()
+        found = set(account_search(Account.objects.all(), "有限公司").values_list("name", flat=True))
+        rare_found = set(account_search(Account.objects.all(), "northwind 149")
+                         .values_list("name", flat=True))
+    assert broad is None
+    assert rare is not None and len(rare) == 1
+    assert found == {f"苏州{i}号机械有限公司" for i in range(120)}
+    assert rare_found == {"Northwind 149"}
+
+
+def test_search_escapes_like_wildcards(tenant_a):
+    for name in ("100% 纯棉", "1000 纯棉", "a_b 公司", "axb 公司"):
+        make_account(tenant_a, name)
+    with tenant_context(tenant_a):
+        def found(term: str) -> list[str]:
+            return sorted(account_search(Account.objects.all(), term).values_list("name", flat=True))
+        assert found("0%") == ["100% 纯棉"]
+        assert found("a_b") == ["a_b 公司"]
