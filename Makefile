@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint up down install messages clean
+.PHONY: demo test test-fast test-dates lint up down install messages clean
 
 # A venv with the project installed (editable) and the test tools; redone when pyproject changes.
 $(STAMP): pyproject.toml
@@ -23,8 +23,26 @@ demo: $(STAMP)
 test: $(STAMP)
 	KAM_STATE_DIR=$(CURDIR)/.kam/test $(PY) -m kam.devstack test $(PYTEST_ARGS)
 
+## make test-fast: the suite without the slow tests (fuzzing, real workers, demo seeding, routes)
+test-fast: $(STAMP)
+	KAM_STATE_DIR=$(CURDIR)/.kam/test $(PY) -m kam.devstack test -m "not slow" $(PYTEST_ARGS)
+
+## make test-dates: the suite with the machine's clock moved to hard dates (needs libfaketime:
+## apt-get install faketime). Servers start on the real clock; only pytest sees the faked one.
+TEST_DATES ?= 2028-02-29 23:30:00|2026-12-31 16:30:00|2027-07-31 10:00:00
+test-dates: $(STAMP)
+	@command -v faketime >/dev/null || { echo "make test-dates needs libfaketime (apt-get install faketime)"; exit 2; }
+	KAM_STATE_DIR=$(CURDIR)/.kam/test $(PY) -m kam.devstack up
+	@dates='$(TEST_DATES)'; IFS='|'; for when in $$dates; do \
+	  echo "== the suite at $$when (UTC)"; \
+	  TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 KAM_STATE_DIR=$(CURDIR)/.kam/test \
+	    faketime -f "@$$when" $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
+	done
+
+## make lint: ruff and mypy (kam/ and the apps' services, selectors and rules)
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	KAM_STATE_DIR=$(CURDIR)/.kam/test $(PY) -m mypy
 
 up: $(STAMP)
 	$(PY) -m kam.devstack up

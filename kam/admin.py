@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib import admin
 
 from kam import services
@@ -11,7 +13,7 @@ from kam.models import ApiKey, JobRun, Membership, Tenant
 class TenantOwnedAdmin(admin.ModelAdmin):
     """Superuser view across tenants: querysets and FK choices are deliberately unscoped."""
 
-    list_filter = ("tenant",)
+    list_filter: ClassVar[tuple[str, ...]] = ("tenant",)
 
     def get_queryset(self, request):
         return self.model.unscoped_all_tenants.select_related("tenant")

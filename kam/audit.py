@@ -49,6 +49,7 @@ from pghistory import trigger as pghistory_trigger
 if TYPE_CHECKING:
     from django.db import models
     from django.http import HttpRequest, HttpResponse
+    from pghistory.constants import Unset
 
     from kam.models import ApiKey
     from kam.roles import Actor
@@ -117,7 +118,8 @@ class _StatementTrigger(pghistory_trigger.Event):
     _ATTACH = "WITH _pgh_attached_context AS ( SELECT _pgh_attach_context() AS value ) "
     _JOIN = ", _pgh_attached_context;"
 
-    def get_func(self, model: type[models.Model]) -> pgtrigger.Func:
+    # pgtrigger annotates ``model`` as an instance; it passes the model class.
+    def get_func(self, model: type[models.Model]) -> pgtrigger.Func:  # type: ignore[override]
         sql = super().get_func(model).func
         if self.level == pgtrigger.Statement:
             if not (sql.startswith(self._ATTACH) and sql.count(self._JOIN) == 1):
@@ -131,11 +133,20 @@ class _StatementTrigger(pghistory_trigger.Event):
 class _OwnTrigger:
     """pghistory's row-event trackers, installing :class:`_StatementTrigger`."""
 
+    # Set by the pghistory.RowEvent this is mixed into (same types).
+    label: str | None
+    trigger_name: str | None
+    row: str | None
+    operation: pgtrigger.Operation | None
+    condition: pgtrigger.Condition | Unset | None
+    level: pgtrigger.Level | None
+
     def add_event_trigger(self, event_model: type[models.Model]) -> None:
+        # pgh_tracked_model: set by pghistory on the event models it creates.
         pgtrigger.register(_StatementTrigger(
             event_model=event_model, label=self.label, name=self.trigger_name, row=self.row,
             operation=self.operation, condition=self.condition, level=self.level,
-        ))(event_model.pgh_tracked_model)
+        ))(event_model.pgh_tracked_model)  # type: ignore[attr-defined]
 
 
 class _InsertEvent(_OwnTrigger, pghistory.InsertEvent):

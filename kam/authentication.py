@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -10,6 +12,9 @@ from kam import clock
 from kam.roles import Actor
 from kam.services import api_key_authenticate, api_key_touch
 from kam.tenancy import set_current_tenant
+
+if TYPE_CHECKING:
+    from kam.middleware import KamRequest
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -32,8 +37,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         # Reset by kam.middleware.TenantMiddleware when the response leaves.
         set_current_tenant(key.tenant)
         clock.activate(key.tenant)  # datetimes in the answer: the tenant's zone
-        request._request.actor = actor
-        request._request.tenant = key.tenant
+        http_request = cast("KamRequest", request._request)
+        http_request.actor = actor
+        http_request.tenant = key.tenant
         return (None, actor)
 
     def authenticate_header(self, request: Request) -> str:

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from kam.middleware import KamRequest
 
 
 def tenant_page(perm: str | None = None) -> Callable:
@@ -16,7 +20,7 @@ def tenant_page(perm: str | None = None) -> Callable:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @login_required
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapper(request: KamRequest, *args, **kwargs) -> HttpResponse:
             if request.actor is None:
                 return render(request, "no_tenant.html", status=403)
             if perm is not None and not request.actor.can(perm):

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DB_NAME = "kam"
@@ -309,7 +310,8 @@ def demo() -> int:
         while True:
             for child in children:
                 if child.poll() is not None:
-                    print(f"a process exited ({child.args[2:4]}); stopping", file=sys.stderr)
+                    args = cast("list[str]", child.args)  # a list of str: the commands above
+                    print(f"a process exited ({args[2:4]}); stopping", file=sys.stderr)
                     return 1
             time.sleep(0.5)
     except KeyboardInterrupt:

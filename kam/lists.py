@@ -151,7 +151,7 @@ def get_or_404(queryset: QuerySet[M], **lookup: Any) -> M:
     visibility.check(queryset)
     try:
         return queryset.get(**lookup)
-    except queryset.model.DoesNotExist as exc:
+    except queryset.model.DoesNotExist as exc:  # type: ignore[attr-defined]  # on every concrete model
         raise Http404 from exc
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -14,7 +15,23 @@ from kam.models import Membership
 from kam.roles import Actor
 from kam.tenancy import request_scope, set_current_tenant, system_read
 
+if TYPE_CHECKING:
+    from kam.models import Tenant
+
 SESSION_TENANT_KEY = "kam_tenant_id"
+
+
+class KamRequest(HttpRequest):
+    """The type of a browser request once :class:`TenantMiddleware` has run (for annotations and
+    ``cast`` only: the middleware sets these attributes on Django's own request object). They are
+    None / empty for an anonymous user or one without an active membership; otherwise ``tenant``,
+    ``membership`` and ``actor`` are set together. The API-key authentication
+    (kam.authentication) sets ``tenant`` and ``actor`` (a key's actor has no membership)."""
+
+    tenant: Tenant | None
+    membership: Membership | None
+    memberships: list[Membership]
+    actor: Actor | None
 
 
 def active_memberships(user) -> list[Membership]:
@@ -41,12 +58,12 @@ class TenantMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with request_scope():
             try:
-                self._resolve(request)
+                self._resolve(cast(KamRequest, request))
                 return self.get_response(request)
             finally:
                 clock.deactivate()  # a worker thread carries no tenant's zone into the next request
 
-    def _resolve(self, request: HttpRequest) -> None:
+    def _resolve(self, request: KamRequest) -> None:
         request.tenant = None
         request.membership = None
         request.memberships = []

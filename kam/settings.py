@@ -12,6 +12,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
@@ -123,8 +124,11 @@ TEMPLATES = [
 # of DATABASE_OWNER_URL (same server and database, other credentials). kam.db refuses to run when
 # the application role could bypass row-level security, unless KAM_ALLOW_RLS_BYPASS=1 (development
 # only; ignored in production).
+# Django's settings plus kam.db's own keys (OWNER_USER, OWNER_PASSWORD, APP_USER).
+DATABASES: dict[str, dict[str, Any]]
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {"default": cast(dict[str, Any],
+                                 dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60))}
     _owner = dj_database_url.parse(os.environ.get("DATABASE_OWNER_URL") or os.environ["DATABASE_URL"])
     DATABASES["default"]["OWNER_USER"] = _owner["USER"]
     DATABASES["default"]["OWNER_PASSWORD"] = _owner.get("PASSWORD", "")
@@ -295,7 +299,7 @@ STORAGES = {
 
 # --- API ----------------------------------------------------------------------------------------
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "kam.authentication.ApiKeyAuthentication",
         "kam.authentication.TenantSessionAuthentication",

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kam import services
 from kam.decorators import tenant_page
 from kam.forms import ApiKeyForm, MemberAddForm, MemberUpdateForm, TenantSwitchForm
-from kam.middleware import SESSION_TENANT_KEY
+from kam.middleware import SESSION_TENANT_KEY, KamRequest
 from kam.models import ApiKey, Membership
 from kam.roles import Perm
 
@@ -50,7 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @tenant_page()
-def tenant_switch(request: HttpRequest) -> HttpResponse:
+def tenant_switch(request: KamRequest) -> HttpResponse:
     form = TenantSwitchForm(request.POST)
     wanted = form.cleaned_data["tenant"] if form.is_valid() else None
     membership = next((m for m in request.memberships if m.tenant_id == wanted), None)
@@ -96,7 +96,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @tenant_page(Perm.SETTINGS_MANAGE)
-def member_update(request: HttpRequest, membership_id: int) -> HttpResponse:
+def member_update(request: KamRequest, membership_id: int) -> HttpResponse:
     if not Membership.objects.filter(pk=membership_id).exists():
         raise Http404
     form = MemberUpdateForm(request.POST)
@@ -120,6 +120,7 @@ def member_update(request: HttpRequest, membership_id: int) -> HttpResponse:
 def api_key_create(request: HttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if form.is_valid():
+        assert request.user.is_authenticated  # tenant_page: login_required
         try:
             key, raw = services.api_key_create(created_by=request.user, **form.cleaned_data)
         except ValidationError as exc:

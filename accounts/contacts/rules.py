@@ -45,7 +45,7 @@ def contact_rules(*, actor: Actor, rows: list[ContactRow]) -> list[Errors]:
     visible = set(account_visible_queryset(actor=actor).filter(pk__in=account_ids)
                   .values_list("pk", flat=True)) if account_ids else set()
     pairs = {(r.account_id, r.email.lower()) for r in rows if r.email and r.account_id}
-    taken: dict[tuple[int, str], set[int]] = {}
+    taken: dict[tuple[int | None, str], set[int]] = {}  # looked up with rows' (possibly None) account_id
     if pairs:
         for pk, account_id, email in Contact.objects.annotate(email_l=Lower("email")).filter(
                 account_id__in={a for a, _e in pairs}, email_l__in={e for _a, e in pairs}

@@ -108,7 +108,8 @@ def relationship_map(contacts: Iterable[Contact]) -> RelationshipMap:
             former.append(contact)
         elif contact.level in groups:
             groups[contact.level].contacts.append(contact)
-    role_rank = {BuyingRole.DECISION_MAKER: 0, BuyingRole.CHAMPION: 1, BuyingRole.INFLUENCER: 2}
+    role_rank: dict[str, int] = {BuyingRole.DECISION_MAKER: 0, BuyingRole.CHAMPION: 1,
+                                 BuyingRole.INFLUENCER: 2}
     for group in groups.values():
         group.contacts.sort(key=lambda c: (role_rank.get(c.buying_role, 9),
                                            -c.relationship_strength, c.name))

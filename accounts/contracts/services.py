@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -30,7 +30,8 @@ def _apply(*, actor: Actor, contract: Contract, data: dict[str, Any]) -> None:
                   strip=("number", "external_id"))
     errors: dict[str, list[str]] = {}
 
-    account: Account | None = contract.account if contract.account_id else None
+    # cast: the stubs' plugin leaves a TenantForeignKeyField's descriptor type unresolved.
+    account: Account | None = cast(Account, contract.account) if contract.account_id else None
     if account is None:
         errors["account"] = [_("This field is required.")]
     elif account.tenant_id != tenant.pk or not account_visible_queryset(actor=actor).filter(

@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime
 import random
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -40,6 +42,9 @@ from kam.models import Membership, Tenant
 from kam.roles import Actor, Role
 from kam.services import tenant_create
 from kam.tenancy import tenant_context
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 DEMO_PASSWORD = "kam-demo-2026"  # noqa: S105 - printed by make demo on purpose
 ACCOUNTS_PER_TENANT = 150
@@ -146,7 +151,7 @@ def _uscc(rng: random.Random, region: str) -> str:
     return body + uscc_check_character(body)
 
 
-def _ensure_user(spec: DemoUser):
+def _ensure_user(spec: DemoUser) -> User:
     User = get_user_model()
     user, created = User.objects.get_or_create(
         username=spec.username,
@@ -159,7 +164,7 @@ def _ensure_user(spec: DemoUser):
     return user
 
 
-def _ensure_membership(tenant: Tenant, user, role: str) -> Membership:
+def _ensure_membership(tenant: Tenant, user: User, role: str) -> Membership:
     with tenant_context(tenant):
         membership, _ = Membership.objects.get_or_create(user=user, defaults={"role": role,
                                                                                "tenant": tenant})
@@ -254,6 +259,15 @@ def seed_tenant(spec: DemoTenant, seed: int) -> tuple[Tenant, int]:
     return tenant, created
 
 
+class _Cutoffs(TypedDict):
+    """accounts.tiering.policy.DEFAULT_CUTOFFS: the cutoff arguments of tier_policy_save."""
+
+    cutoff_strategic: Decimal
+    cutoff_key: Decimal
+    cutoff_important: Decimal
+    hysteresis: Decimal
+
+
 def _ensure_policy(spec: DemoTenant, admin: Membership) -> None:
     """A tenant billing in US dollars gets the built-in policy with its revenue steps in USD."""
     from accounts.tiering.models import TierPolicy
@@ -265,7 +279,8 @@ def _ensure_policy(spec: DemoTenant, admin: Membership) -> None:
     criteria = default_criteria()
     criteria["revenue"]["thresholds"] = [[70_000, 20], [150_000, 40], [700_000, 60],
                                          [1_500_000, 80], [7_000_000, 100]]
-    tier_policy_save(criteria=criteria, **DEFAULT_CUTOFFS, created_by=admin,
+    cutoffs = cast(_Cutoffs, DEFAULT_CUTOFFS)  # exactly these four keys
+    tier_policy_save(criteria=criteria, **cutoffs, created_by=admin,
                      note="Revenue steps in USD (the built-in defaults are in CNY).")
 
 

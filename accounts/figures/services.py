@@ -17,7 +17,8 @@ from kam.tenancy import as_tenant
 
 
 def _run(*, tenant_id: int, today: datetime.date, account_ids: list[int] | None) -> int:
-    params: dict[str, object] = {"tenant": tenant_id, "today": today, "now": clock.now()}
+    params: dict[str, int | datetime.date | list[int]] = {"tenant": tenant_id, "today": today,
+                                                          "now": clock.now()}
     if account_ids is None:
         sql = FIGURES_SQL.format(agg_filter="", account_filter="")
     else:

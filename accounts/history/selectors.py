@@ -18,7 +18,7 @@ import datetime
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, models
@@ -60,7 +60,7 @@ class _Source:
 
     @property
     def table(self) -> str:
-        return self.model.pgh_event_model._meta.db_table
+        return self.model.pgh_event_model._meta.db_table  # type: ignore[attr-defined]  # by pghistory.track
 
     def columns(self) -> dict[str, models.Field]:
         """The tracked model's fields by column, as the event rows carry them."""
@@ -247,7 +247,8 @@ def _object_label(kind: str, data: dict[str, Any], members: dict[int, str]) -> s
         return str(data.get("name", ""))
     if kind == "team":
         role = AccountTeamMember._meta.get_field("team_role")
-        name = members.get(data.get("membership_id"), f"#{data.get('membership_id')}")
+        # A snapshot's membership_id: an int (a missing one is no member either).
+        name = members.get(cast(int, data.get("membership_id")), f"#{data.get('membership_id')}")
         return f"{name} · {_display(role, data.get('team_role'), members)}"
     if kind == "contract":
         return f"{data.get('number', '')} {data.get('title', '')}".strip()
@@ -361,7 +362,7 @@ def contact_export(*, actor: Actor, contact: Contact) -> dict[str, Any]:
     """Everything stored about one contact, ready for ``json.dumps(cls=DjangoJSONEncoder)``."""
     require_data_subject(actor)
     tenant = get_current_tenant()
-    event_model = Contact.pgh_event_model
+    event_model = Contact.pgh_event_model  # type: ignore[attr-defined]  # added by pghistory.track
     history = []
     for event in event_model.objects.filter(tenant_id=tenant.pk, pgh_obj_id=contact.pk).order_by(
             "pgh_id"):
@@ -378,7 +379,7 @@ def contact_export(*, actor: Actor, contact: Contact) -> dict[str, Any]:
         })
     references: dict[str, list[dict[str, Any]]] = {}
     for rel in Contact._meta.related_objects:
-        related = rel.related_model
+        related = cast("type[models.Model]", rel.related_model)  # a reverse relation's: a model class
         if getattr(related, "pgh_tracked_model", None) is not None:
             continue  # the audit trail: exported above
         manager = getattr(related, "objects", related._default_manager)
@@ -392,7 +393,8 @@ def contact_export(*, actor: Actor, contact: Contact) -> dict[str, Any]:
                         if actor.membership is not None else None),
         "tenant": {"id": tenant.pk, "name": tenant.name},
         "contact": _row(contact),
-        "account": {"id": contact.account_id, "name": contact.account.name},
+        # cast: the stubs' plugin leaves a TenantForeignKeyField's descriptor type unresolved.
+        "account": {"id": contact.account_id, "name": cast(Account, contact.account).name},
         "history": history,
         "references": references,
     }

@@ -99,7 +99,9 @@ class TenantViewSet(viewsets.GenericViewSet):
 # The documented error responses (schema.TenantAutoSchema) and the typed filters
 # (input.ApiFilterBackend) of every tenant endpoint.
 TenantViewSet.schema = TenantAutoSchema()
-TenantViewSet.filter_backends = [ApiFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+# On the class for every subclass (the stubs declare filter_backends per instance of a generic view).
+TenantViewSet.filter_backends = [  # type: ignore[misc]
+    ApiFilterBackend, filters.SearchFilter, filters.OrderingFilter]
 
 
 # --- writes: the serializer validates, the service decides and writes ------------------------------

@@ -5,7 +5,7 @@ dropped and everything listed); here either is a 400."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django.db.models import QuerySet
@@ -64,7 +64,7 @@ class JsonTypedSerializer(serializers.ModelSerializer):
                 try:
                     _check_json_type(field, data[name])
                 except exceptions.ValidationError as exc:
-                    errors[name] = exc.detail
+                    errors[name] = cast("list[str]", exc.detail)  # field.fail(): a list of one message
             if errors:
                 raise exceptions.ValidationError(errors)
         return super().to_internal_value(data)
@@ -86,6 +86,7 @@ def _filter_errors(filterset_class: type[django_filters.FilterSet], params: Quer
     errors: dict[str, list[str]] = {}
     for name, flt in filterset_class.base_filters.items():
         keys = [name]
+        field: serializers.Field
         if isinstance(flt, django_filters.DateFromToRangeFilter):
             keys, field = [f"{name}_after", f"{name}_before"], serializers.DateField()
         elif isinstance(flt, django_filters.BooleanFilter):
@@ -109,7 +110,7 @@ def _filter_errors(filterset_class: type[django_filters.FilterSet], params: Quer
                             value.isascii() and value.isdigit()):
                         field.fail("invalid")
                 except exceptions.ValidationError as exc:
-                    errors[key] = exc.detail
+                    errors[key] = cast("list[str]", exc.detail)  # field.fail(): a list of one message
     return errors
 
 

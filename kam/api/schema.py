@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import Direction
 from rest_framework import serializers
 
 from kam.api.input import _NO_NUL, _NO_NUL_NON_EMPTY, NOT_BLANK_TEXT, decimal_pattern
@@ -22,7 +23,9 @@ class ApiErrorSerializer(serializers.Serializer):
 class ApiValidationErrorSerializer(ApiErrorSerializer):
     """Invalid input (400). ``errors`` is absent when the body could not be parsed at all."""
 
-    errors = serializers.DictField(
+    # A declared field: the serializer's metaclass takes it out of the class, the ``errors``
+    # property stays (the stubs see a class attribute overriding it).
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()), required=False,
         help_text="Messages per field; errors not tied to one field under non_field_errors.")
 
@@ -33,7 +36,7 @@ class TenantAutoSchema(AutoSchema):
     is not the caller's) and 429 (the per-key rate limit, with Retry-After). Codes an operation
     declares itself (``@extend_schema(responses=...)``) are kept as declared."""
 
-    def _get_response_bodies(self, direction="response"):
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses

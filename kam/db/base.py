@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -101,6 +101,8 @@ class TenantCursor(PgCursor):
 class DatabaseCreation(PgCreation):
     """Test databases are created, migrated and dropped by the owner role."""
 
+    connection: DatabaseWrapper
+
     def create_test_db(self, *args: Any, **kwargs: Any) -> str:
         with self.connection.as_owner():
             return super().create_test_db(*args, **kwargs)
@@ -111,7 +113,9 @@ class DatabaseCreation(PgCreation):
 
 
 class DatabaseOperations(PgOperations):
-    def execute_sql_flush(self, sql_list: list[str]) -> None:
+    connection: DatabaseWrapper
+
+    def execute_sql_flush(self, sql_list: Iterable[str]) -> None:
         # TRUNCATE (tests' flush) is the owner's: the application role has no TRUNCATE privilege.
         with self.connection.as_owner():
             return super().execute_sql_flush(sql_list)

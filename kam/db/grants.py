@@ -8,9 +8,12 @@ gives it no CREATE on ``public``). Append-only tables (the audit trail) lose UPD
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connections
+
+if TYPE_CHECKING:
+    from kam.db.base import DatabaseWrapper
 
 
 def append_only_tables() -> list[str]:
@@ -47,5 +50,5 @@ def grant_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> N
     """post_migrate receiver (connected once, for the kam app): migrate runs as the owner.
 
     ``flush`` sends post_migrate too, as the application role: nothing to grant then."""
-    if connections[using].is_owner:
+    if cast("DatabaseWrapper", connections[using]).is_owner:  # ENGINE is always kam.db
         apply_grants(using)

@@ -13,7 +13,7 @@ foreign key next to Django's own, so a child row can never point at another tena
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import migrations
 
@@ -93,7 +93,9 @@ def rls_reverse_sql(table: str) -> list[str]:
 class EnableTenantRLS(migrations.RunSQL):
     def __init__(self, table: str) -> None:
         self.table = table
-        super().__init__(rls_sql(table), rls_reverse_sql(table))
+        # Lists of plain statements; the stubs' list (invariant) is of statements or (sql, params).
+        super().__init__(cast("list[str | tuple[str, Any]]", rls_sql(table)),
+                         cast("list[str | tuple[str, Any]]", rls_reverse_sql(table)))
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         return (self.__class__.__qualname__, [self.table], {})

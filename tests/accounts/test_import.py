@@ -467,6 +467,7 @@ def test_empty_list_and_anonymous(client, admin_a):
 # --- the real worker -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_worker_runs_the_import_and_progress_reaches_the_total(client, admin_a, tenant_a,
                                                                monkeypatch):

@@ -25,6 +25,7 @@ def _make_session(expire_in: timedelta) -> str:
     return store.session_key
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_worker_clears_expired_sessions_through_the_broker():
     old = _make_session(timedelta(days=-1))

@@ -33,7 +33,7 @@ from kam.models import Membership, Tenant
 from kam.roles import Actor, Role
 from kam.tenancy import tenant_context
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seeds the whole demo
 
 CHILD_MODELS = (Contact, AccountTeamMember, Transaction, Contract, AccountFigures)
 
@@ -114,7 +114,6 @@ def test_demo_profiles(seeded):
         check_profile(spec)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("moment", [
     pytest.param(m, marks=pytest.mark.clock(m), id=label) for label, m in (
         ("leap-day", "2028-02-29T03:00:00+00:00"),

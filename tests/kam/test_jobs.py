@@ -79,6 +79,7 @@ def test_a_failing_job_is_recorded_and_its_writes_are_rolled_back(tenant_a, monk
         assert JobRun.objects.get(pk=run.pk).outcome == JobOutcome.FAILED
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_dispatch_through_a_real_worker_records_the_runs(tenant_a, tenant_b):
     _with_sales(tenant_a, ["A1", "A2"])

@@ -448,6 +448,7 @@ def drained(key: str) -> bool:
     return not Session.objects.filter(session_key=key).exists()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_beat_dispatch_through_redis_and_a_worker_process_tiers_every_tenant(tenant_a, tenant_b):
     from kam.tasks import clear_expired_sessions
@@ -540,6 +541,7 @@ WORKER_COMMAND = [sys.executable, "-m", "celery", "-A", "kam", "worker", "--pool
                   "--without-heartbeat"]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_a_worker_connected_as_the_owner_role_refuses_to_start():
     env = worker_env()

@@ -241,6 +241,7 @@ def _is_refusal(outcome: Any) -> bool:
     return outcome in (LOGIN, ADMIN_LOGIN) or (isinstance(outcome, int) and outcome >= 400)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("identity", IDENTITIES)
 def test_route_matrix(world, identity):
     page_client, api_client = clients_for(world, identity)
