@@ -8,7 +8,7 @@ oldest first by ``(changed_at, id)``. ``since`` (changes after it) and ``account
 Who sees what: the account visibility of the account API — managers (sessions) the changes of the
 accounts they own or are on the team of; administrators, executives and API keys (``read`` scope and
 up) every change of the tenant. Another tenant's account in ``account=`` is a 400 like every filter
-naming another tenant's row (tests/accounts/test_api.py::test_filter_by_another_tenants_...).
+naming another tenant's row (tests/accounts/account/test_api.py::test_filter_by_another_tenants_...).
 
 Pagination: keyset on ``(changed_at, id)``, the cursor carries the last row's pair. (DRF's
 CursorPagination positions on the first ordering field only, with an offset capped at 1,000 for

@@ -13,7 +13,7 @@ from django.utils import translation
 
 from accounts.transactions.models import Transaction
 from kam.tenancy import tenant_context
-from tests.accounts.test_import import csv_bytes, report_rows, run
+from tests.accounts.imports.test_imports import csv_bytes, report_rows, run
 from tests.conftest import login
 from tests.factories import make_account
 

@@ -21,7 +21,7 @@ no parent cycle, a member once per team, unique external ids in one bulk request
 character, no refund (a refund's rules tie it to another row: negative amount, same account);
 the cursor, opaque, is dropped. See ``_realistic``. Without that, a schema-valid request that
 names no existing row gets the API's documented 400
-(tests/accounts/test_api.py::test_unknown_filter_values_are_400) and the "schema-valid data
+(tests/accounts/account/test_api.py::test_unknown_filter_values_are_400) and the "schema-valid data
 accepted" check would report the test's ignorance, not the API's. Negative cases are sent as
 generated (apart from coverage-phase ids).
 

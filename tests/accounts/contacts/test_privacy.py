@@ -25,7 +25,7 @@ from kam.filter_tokens import MAX_TOKENS, SESSION_KEY
 from kam.models import Membership
 from kam.roles import Role
 from kam.tenancy import tenant_context
-from tests.accounts.test_export import read_csv
+from tests.accounts.exports.test_exports import read_csv
 from tests.conftest import login
 from tests.factories import make_account
 

@@ -19,7 +19,7 @@ from kam import clock
 from kam.jobs import run_job
 from kam.models import JobOutcome, JobRun
 from kam.tenancy import tenant_context
-from tests.accounts.tiering_book import figures, policy_criteria, save_policy
+from tests.accounts.tiering.book import figures, policy_criteria, save_policy
 from tests.conftest import LATE_UTC
 from tests.factories import make_account
 

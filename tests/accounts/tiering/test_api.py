@@ -1,7 +1,7 @@
 """Tiering in the REST API: the account's tier fields and breakdown (/api/v1/accounts/), and the
 tier changes for integrations (/api/v1/tier-changes/): filters, keyset pages, who sees what, cost.
 
-The fixture is tests/accounts/test_tiering.py's hand-computed book (same policy, figures set
+The fixture is tests/accounts/tiering/test_services.py's hand-computed book (same policy, figures set
 directly, one tier_recompute); the numbers below are computed by hand from it.
 """
 
@@ -18,7 +18,7 @@ from accounts.models import Account, AccountTier, TierChange
 from accounts.tiering.services import tier_override_clear, tier_override_set, tier_policy_save, tier_recompute
 from kam.models import Tenant
 from kam.tenancy import tenant_context
-from tests.accounts.tiering_book import figures, policy_criteria
+from tests.accounts.tiering.book import figures, policy_criteria
 from tests.api_helpers import assert_validation_error, ids_of
 from tests.conftest import bearer, key_for, login
 from tests.factories import make_account
@@ -202,7 +202,7 @@ def test_account_list_queries_do_not_grow_with_tiered_accounts(api, tenant_a, ad
                      credit_rating="B")
     ten = list_queries()
     assert len(one) == len(ten), (one, ten)
-    # The account API's own list (tests/accounts/test_api.py: 2 with a key, 4 with a session)
+    # The account API's own list (tests/accounts/account/test_api.py: 2 with a key, 4 with a session)
     # plus 2 for tiering, whatever the page holds: the current policy, and every breakdown of
     # the page in one statement. Tier state, its policy and the override's author are joined.
     assert len(one) == (2 if auth == "key" else 4) + 2, one
@@ -443,7 +443,7 @@ def test_another_tenant_sees_none_of_tenant_as_changes(api, tenant_a, book, hist
     assert ids_of(response) == [b_change]
     assert "Group framework deal" not in response.content.decode()
     # Naming tenant A's account is naming a row that does not exist for B: 400, as for every
-    # filter of the API (tests/accounts/test_api.py::test_filter_by_another_tenants_...).
+    # filter of the API (tests/accounts/account/test_api.py::test_filter_by_another_tenants_...).
     assert_validation_error(api.get(CHANGES_URL, {"account": book["Y"].pk}), "account")
     # And tenant A's accounts are 404 in the account API, tiering or not.
     assert api.get(f"{ACCOUNTS_URL}{book['W'].pk}/").status_code == 404

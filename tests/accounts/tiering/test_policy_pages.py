@@ -30,7 +30,7 @@ from accounts.tiering.policy import policy_validate
 from accounts.tiering.services import tier_policy_save, tier_recompute
 from kam.jobs import run_job
 from kam.tenancy import tenant_context
-from tests.accounts.tiering_book import figures, policy_criteria
+from tests.accounts.tiering.book import figures, policy_criteria
 from tests.conftest import login, make_member
 from tests.factories import make_account
 from tests.kam.test_security import assert_csp_clean_page
@@ -52,7 +52,7 @@ def web() -> Client:
     return Client(HTTP_ACCEPT_LANGUAGE="en")
 
 
-# --- the fixture: the engine tests' policy and accounts (tests/accounts/test_tiering.py) ------------
+# --- the fixture: the engine tests' policy and accounts (tests/accounts/tiering/test_services.py) ----------
 
 
 

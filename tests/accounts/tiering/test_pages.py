@@ -20,7 +20,7 @@ from kam import clock
 from kam.jobs import run_job
 from kam.roles import Actor
 from kam.tenancy import tenant_context
-from tests.accounts.tiering_book import figures, save_policy
+from tests.accounts.tiering.book import figures, save_policy
 from tests.conftest import bearer, key_for, login
 from tests.factories import make_account
 
@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
-# --- fixture: the hand-computed book of tests/accounts/test_tiering.py -------------------------------
+# --- fixture: the hand-computed book of tests/accounts/tiering/test_services.py -----------------------------
 
 
 @pytest.fixture
@@ -461,7 +461,7 @@ def test_list_query_count_stays_constant_with_tiers(client, admin_a, book):
     for i in range(30):
         make_account(admin_a.tenant, f"More {i:02d}", strategic_value=5, credit_rating="A")
     tier_recompute(tenant_id=admin_a.tenant.pk)
-    assert count() == few == 7  # see tests/accounts/test_pages.py
+    assert count() == few == 7  # see tests/accounts/account/test_pages.py
     assert count(tier="key") == few_filtered
 
 
