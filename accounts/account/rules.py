@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.account.models import Account
 from accounts.account.selectors import account_visible_queryset
+from kam.db.expressions import value_set
 from kam.models import Membership
 from kam.roles import Actor, Perm
 
@@ -66,11 +67,13 @@ def account_rules(*, actor: Actor, rows: list[AccountRow]) -> Checked:
     tenant_id = actor.tenant.pk
     externals = {r.external_id for r in rows if r.external_id}
     codes = {r.uscc for r in rows if r.uscc}
-    holders: dict[str, int] = dict(Account.objects.filter(external_id__in=externals).values_list(
+    # Through the unique indexes, one probe per value (kam.db.expressions.value_set).
+    holders: dict[str, int] = dict(Account.objects.filter(
+        external_id__in=value_set(externals)).exclude(external_id="").values_list(
         "external_id", "pk")) if externals else {}
     code_holders: dict[str, int] = dict(Account.objects.filter(
-        unified_social_credit_code__in=codes).values_list("unified_social_credit_code", "pk")
-    ) if codes else {}
+        unified_social_credit_code__in=value_set(codes)).exclude(unified_social_credit_code="")
+        .values_list("unified_social_credit_code", "pk")) if codes else {}
     wanted = ({r.parent_id for r in rows if r.parent_given and r.parent_id}
               | {pk for r in rows if r.upsert and (pk := holders.get(r.external_id))})
     visible = set(account_visible_queryset(actor=actor).filter(pk__in=wanted)

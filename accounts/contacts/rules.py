@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.account.selectors import account_visible_queryset
 from accounts.contacts.models import Contact
+from kam.db.expressions import value_set
 from kam.roles import Actor
 
 Errors = dict[str, list[str]]
@@ -39,7 +40,8 @@ class ContactRow:
 def contact_rules(*, actor: Actor, rows: list[ContactRow]) -> list[Errors]:
     externals = {r.external_id for r in rows if r.external_id}
     holders = {ext: (pk, account_id) for pk, ext, account_id in Contact.objects.filter(
-        external_id__in=externals).values_list("pk", "external_id", "account_id")} if externals else {}
+        external_id__in=value_set(externals)).exclude(external_id="").values_list(
+        "pk", "external_id", "account_id")} if externals else {}  # one index probe per id
     account_ids = ({r.account_id for r in rows if r.account_id is not None}
                    | {account_id for _pk, account_id in holders.values()})
     visible = set(account_visible_queryset(actor=actor).filter(pk__in=account_ids)

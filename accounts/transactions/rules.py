@@ -24,11 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from accounts.account.selectors import account_visible_queryset
 from accounts.transactions.models import Transaction
+from kam.db.expressions import value_set
 from kam.roles import Actor
 
 Errors = dict[str, list[str]]
@@ -54,9 +55,9 @@ class _Stored:
     has_refunds: bool
 
 
-def _stored(**lookup: object) -> dict[object, _Stored]:
+def _stored(match: Q) -> dict[object, _Stored]:
     has_refunds = Exists(Transaction.objects.filter(refund_of_id=OuterRef("pk")))
-    rows = (Transaction.objects.filter(**lookup).annotate(has_refunds=has_refunds)
+    rows = (Transaction.objects.filter(match).annotate(has_refunds=has_refunds).order_by()
             .values_list("pk", "external_id", "account_id", "refund_of_id", "has_refunds"))
     found: dict[object, _Stored] = {}
     for pk, external_id, account_id, refund_of_id, refunds in rows:
@@ -80,9 +81,10 @@ def transaction_rules(*, actor: Actor, rows: list[TxRow]) -> Checked:
     related = {r.pk for r in rows if r.pk} | {r.refund_of_id for r in rows if r.refund_of_id}
     stored: dict[object, _Stored] = {}
     if external_ids:
-        stored.update(_stored(external_id__in=external_ids))
+        # Through the unique (tenant, external id) index, one probe per id (kam.db.expressions).
+        stored.update(_stored(Q(external_id__in=value_set(external_ids)) & ~Q(external_id="")))
     if related:
-        stored.update(_stored(pk__in=related))
+        stored.update(_stored(Q(pk__in=related)))
     account_ids = ({r.account_id for r in rows if r.account_id is not None}
                    | {s.account_id for s in stored.values()})
     visible = set(account_visible_queryset(actor=actor).filter(pk__in=account_ids)
