@@ -36,8 +36,9 @@ test-dates: $(STAMP)
 	@dates='$(TEST_DATES)'; IFS='|'; for when in $$dates; do \
 	  echo "== the suite at $$when (UTC)"; \
 	  TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 KAM_STATE_DIR=$(CURDIR)/.kam/test \
-	    faketime -f "@$$when" $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
-	done
+	    faketime -f "@$$when" $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) \
+	    || { echo "== FAILED at $$when (UTC)"; exit 1; }; \
+	done; echo "== the suite passed at every date"
 
 ## make lint: ruff and mypy (kam/ and the apps' services, selectors and rules)
 lint: $(STAMP)
