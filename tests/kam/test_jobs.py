@@ -100,3 +100,45 @@ def test_dispatch_through_a_real_worker_records_the_runs(tenant_a, tenant_b):
     with tenant_context(tenant_a):
         assert JobRun.objects.get().changed == 2
     connections.close_all()
+
+
+# --- the order of the nightly jobs -----------------------------------------------------------------
+
+
+def test_jobs_run_after_their_prerequisites_and_independent_ones_keep_their_order():
+    after = {"risk": ("figures", "surveys"), "figures": (), "dashboards": ("risk", "tiering"),
+             "tiering": ("figures",), "surveys": (), "visits": ()}
+    order = jobs.job_order(after)
+    assert sorted(order) == sorted(after)
+    for job, needs in after.items():
+        assert all(order.index(need) < order.index(job) for need in needs), (job, order)
+    # Ready at the same time, jobs keep the order they were registered in.
+    assert order == ["figures", "surveys", "visits", "risk", "tiering", "dashboards"]
+
+
+@pytest.mark.parametrize("after,message", [
+    ({"a": ("b",), "b": ("a",)}, "cycle"),
+    ({"a": ("a",)}, "cycle"),
+    ({"a": ("nowhere",)}, "unknown jobs: nowhere"),
+])
+def test_a_cycle_or_an_unknown_prerequisite_is_refused(after, message):
+    with pytest.raises(ValueError, match=message):
+        jobs.job_order(after)
+
+
+def test_the_registered_jobs_run_figures_before_tiering():
+    names = jobs.job_names()
+    assert {"figures", "tiering"} <= set(names)
+    assert "figures" in jobs.job_prerequisites("tiering")
+    assert names.index("figures") < names.index("tiering")
+
+
+def test_a_job_name_cannot_be_registered_twice_with_another_function():
+    original = jobs.job_prerequisites("tiering")
+
+    def impostor(tenant, *, today):  # pragma: no cover - never runs
+        raise AssertionError
+
+    with pytest.raises(ValueError, match="registered twice"):
+        jobs.nightly_job("tiering", after=())(impostor)
+    assert jobs.job_prerequisites("tiering") == original
