@@ -4,6 +4,7 @@ row by row to a temporary file (XlsxWriter's constant-memory mode), then streame
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
@@ -16,13 +17,30 @@ class _Echo:
         return value
 
 
+# A text cell that starts like a formula (=, +, -, @, a tab or a carriage return) is run by Excel,
+# LibreOffice and Google Sheets when the CSV is opened: "=cmd|' /C calc'!A0" in an account name.
+# Such a cell gets a leading apostrophe, the spreadsheets' own mark for "this is text" (OWASP's
+# advice). Text already starting with apostrophes before such a character gets one more, so the
+# rule can be undone exactly (drop one leading apostrophe where FORMULA_ESCAPED matches). Numbers
+# are not text: a negative amount stays -12.50, a number. (The Excel export needs none of this:
+# XlsxWriter writes text as text, strings_to_formulas=False.)
+FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+FORMULA_ESCAPED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def csv_cell(value: Any) -> Any:
+    if isinstance(value, str) and FORMULA_START.match(value):
+        return "'" + value
+    return value
+
+
 def stream_csv(rows: Iterable[list[Any]], filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def generate() -> Iterator[str]:
         yield "\ufeff"  # so Excel opens UTF-8 (Chinese) correctly
         for row in rows:
-            yield writer.writerow(row)
+            yield writer.writerow([csv_cell(value) for value in row])
 
     response = StreamingHttpResponse(generate(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -140,3 +141,46 @@ def test_contact_export_carries_the_list_search(client, admin_a):
     old = client.get(reverse("accounts:export-contacts"), {"format": "csv", "q": "张"})
     assert old.status_code == 303 and "张" not in old["Location"] and "f=" in old["Location"]
     assert [r["name"] for r in read_csv(client.get(old["Location"]))] == ["张伟"]
+
+
+# --- formulas in CSV cells -----------------------------------------------------------------------
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+SUM(A1:A9)", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+
+
+# How a reader undoes it: one leading apostrophe dropped where apostrophes precede such a character.
+ESCAPED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def test_csv_cells_that_start_a_formula_are_text_and_numbers_stay_numbers(client, admin_a):
+    names = {f"x{i}": formula for i, formula in enumerate(FORMULAS)}
+    for external_id, name in names.items():
+        make_account(admin_a.tenant, name, external_id=external_id, city="'=已是文本")
+    buyer = make_account(admin_a.tenant, "Buyer", external_id="B1", notes="普通 -备注 =x")
+    with tenant_context(admin_a.tenant):
+        Contact.objects.create(account=buyer, name="王总", phone="+86 138 0013 8000")
+        sale = Transaction.objects.create(account=buyer, date=date(2026, 3, 1),
+                                          amount=Decimal("12.50"), product_line="-", external_id="T1")
+        Transaction.objects.create(account=buyer, date=date(2026, 3, 2), amount=Decimal("-12.50"),
+                                   refund_of=sale, external_id="T2")
+    login(client, admin_a)
+    accounts = {r["external_id"]: r for r in read_csv(
+        client.get(reverse("accounts:export-accounts"), {"format": "csv"}))}
+    for external_id, name in names.items():
+        assert accounts[external_id]["name"] == "'" + name
+        assert ESCAPED.sub(lambda m: m.group()[1:], accounts[external_id]["name"],
+                           count=1) == name  # undone exactly
+        assert accounts[external_id]["city"] == "''=已是文本"  # one more apostrophe: reversible
+    assert accounts["B1"]["name"] == "Buyer" and accounts["B1"]["notes"] == "普通 -备注 =x"
+    assert accounts["B1"]["strategic_value"] == "3"
+    contacts = read_csv(client.get(reverse("accounts:export-contacts"), {"format": "csv"}))
+    assert contacts[0]["phone"] == "'+86 138 0013 8000"
+    transactions = {r["external_id"]: r for r in read_csv(
+        client.get(reverse("accounts:export-transactions"), {"format": "csv"}))}
+    assert transactions["T1"]["product_line"] == "'-"
+    assert (transactions["T1"]["amount"], transactions["T2"]["amount"]) == ("12.50", "-12.50")
+    # The Excel export writes the same text as text cells, never as formulas.
+    workbook = load_workbook(io.BytesIO(b"".join(client.get(
+        reverse("accounts:export-accounts"), {"format": "xlsx"}).streaming_content)))
+    cells = {row[1].value: row[2] for row in workbook.active.iter_rows(min_row=2)}
+    assert cells["x0"].value == FORMULAS[0] and cells["x0"].data_type == "s"
