@@ -135,6 +135,9 @@ def _parse_decimal(value: Any, *, required: bool) -> tuple[Decimal | None, str |
     return number, None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _parse_row(row: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Shape-check one bulk row; returns the clean values and the field errors."""
     if not isinstance(row, dict):
@@ -143,7 +146,9 @@ def _parse_row(row: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     clean: dict[str, Any] = {}
     unknown = set(row) - set(_BULK_FIELDS)
     for field in sorted(unknown):
-        errors[field] = [_("This field cannot be set.")]
+        # Named as sent; a lone surrogate (UTF-8 cannot carry it) written as \udfff.
+        errors[field.encode("utf-8", "backslashreplace").decode("utf-8")] = [
+            _("This field cannot be set.")]
 
     account = row.get("account")
     if account is None or account == "":
@@ -184,8 +189,14 @@ def _parse_row(row: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
             errors[field] = [_("Not a valid string.")]
             continue
         value = value.strip()
+        surrogate = None if value.isascii() else _SURROGATE.search(value)
         if "\x00" in value:
             errors[field] = [_("Null characters are not allowed.")]
+        elif surrogate is not None:
+            # A lone surrogate ("\udfff" in the JSON) is no text PostgreSQL can store; the same
+            # words as the single write's (DRF's CharField).
+            errors[field] = [_("Surrogate characters are not allowed: U+{code_point:X}.").format(
+                code_point=ord(surrogate.group()))]
         elif len(value) > 100:
             errors[field] = [_("Ensure this field has no more than 100 characters.")]
         elif required and not value:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
@@ -384,6 +385,32 @@ def test_bulk_reports_every_bad_row(writer_a, admin_a):
     assert "account" in errors[3] and "date" in errors[4]
     assert "non_field_errors" in errors[5] and "colour" in errors[6] and "amount" in errors[7]
     assert Transaction.unscoped_all_tenants.count() == 0
+
+
+def test_bulk_lone_surrogates_are_row_errors_like_the_single_write_and_write_nothing(
+        writer_a, admin_a):
+    account = make_account(admin_a.tenant, "A")
+    make_tx(account, amount="1.00", external_id="ERP-0")
+    before = snapshot()
+    rows = bulk_rows(account, 4)
+    rows[1]["external_id"] = "ERP-\udfff"
+    rows[2]["product_line"] = "\ud800轴承"
+    rows[3]["\udfff"] = "x"
+    # Sent as JSON escapes ("\udfff"), as a client would: json.dumps escapes what UTF-8 cannot hold.
+    body = json.dumps(rows)
+    response = writer_a.generic("POST", BULK_URL, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    errors = {e["index"]: e["errors"] for e in response.json()["errors"]}
+    assert set(errors) == {1, 2, 3}
+    assert set(errors[1]) == {"external_id"} and set(errors[2]) == {"product_line"}
+    assert errors[3] == {"\\udfff": [errors[3]["\\udfff"][0]]}  # the key, printable
+    single = writer_a.generic("POST", LIST_URL, json.dumps(
+        {"account": account.pk, "date": "2026-03-01", "amount": "1.00",
+         "external_id": "ERP-\udfff"}), content_type="application/json")
+    assert single.status_code == 400, single.content
+    assert errors[1]["external_id"] == single.json()["errors"]["external_id"]
+    assert "U+DFFF" in errors[1]["external_id"][0] and "U+D800" in errors[2]["product_line"][0]
+    assert snapshot() == before
 
 
 def test_bulk_over_the_limit_and_non_list_bodies_are_400(writer_a, admin_a):
