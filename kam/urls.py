@@ -59,8 +59,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-# Under /api/ a 404 is the API's JSON error (kam.api.errors.not_found); elsewhere the 404 page.
+# Under /api/ every error is the API's JSON (kam.api.errors); elsewhere the site's pages. A lost
+# database is a 503 with Retry-After (JSON, or the 503 page).
+handler400 = "kam.api.errors.bad_request"
+handler403 = "kam.api.errors.permission_denied"
 handler404 = "kam.api.errors.not_found"
+handler500 = "kam.api.errors.server_error"
 
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns

@@ -21,7 +21,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_serializer,
 )
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -36,13 +36,8 @@ from accounts.history.selectors import (
     account_history_page,
 )
 from kam.api import TenantViewSet, routes
+from kam.api.pagination import invalid_cursor, parse_page_size
 from kam.roles import Actor, Perm
-
-
-class HistoryQuerySerializer(serializers.Serializer):
-    cursor = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE,
-                                         default=DEFAULT_PAGE_SIZE)
 
 
 class HistoryActorSerializer(serializers.Serializer):
@@ -97,6 +92,7 @@ class AccountHistoryViewSet(TenantViewSet):
     filter_backends: list = []
     pagination_class = None
     serializer_class = HistoryEventSerializer
+    extra_query_parameters = ("cursor", "page_size")  # read by list (its own keyset)
 
     def scoped_queryset(self, actor: Actor):
         return account_list_queryset(actor=actor)
@@ -122,15 +118,18 @@ class AccountHistoryViewSet(TenantViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.actor.can(Perm.AUDIT_READ):
             raise PermissionDenied(_("Your role may not read the change history."))
-        query = HistoryQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        # The same rules as every list's (kam.api.pagination): an empty or malformed page_size
+        # and a cursor that came from no ``next`` link (an empty one too) are 400s.
+        size = parse_page_size(request.query_params.get("page_size"), default=DEFAULT_PAGE_SIZE,
+                               maximum=MAX_PAGE_SIZE)
+        cursor = request.query_params.get("cursor")
+        if cursor is not None and not 0 < len(cursor) <= 500:
+            raise invalid_cursor()
         account = self.get_object()
         try:
-            page = account_history_page(account=account,
-                                        cursor=query.validated_data.get("cursor") or None,
-                                        size=query.validated_data["page_size"])
+            page = account_history_page(account=account, cursor=cursor, size=size)
         except HistoryCursorError as exc:
-            raise exceptions.ValidationError({"cursor": [_("Invalid cursor.")]}) from exc
+            raise invalid_cursor() from exc
         next_url = (replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
                     if page.next_cursor else None)
         return Response({"next": next_url, "previous": None,

@@ -126,9 +126,14 @@ def _decode_cursor(cursor: str) -> tuple[datetime.datetime, int, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        if set(data) != {"t", "r", "i"}:  # exactly what _encode_cursor writes
+            raise ValueError(cursor)
         when = datetime.datetime.fromisoformat(data["t"])
         rank, event_id = data["r"], data["i"]
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        if when.tzinfo is not None:
+            when = when.astimezone(datetime.UTC)  # PostgreSQL: offsets up to ±15:59 only
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError,
+            OverflowError) as exc:
         raise HistoryCursorError("bad cursor") from exc
     if (when.tzinfo is None or type(rank) is not int or type(event_id) is not int
             or rank not in _RANKS or not 0 < event_id < 2**63):

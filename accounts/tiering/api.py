@@ -227,6 +227,8 @@ class TierChangePagination(TenantCursorPagination):
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+            if set(data) != {"t", "i"}:  # exactly what encode() writes
+                raise ValueError(cursor)
             when = datetime.datetime.fromisoformat(data["t"])
             pk = data["i"]
             if when.tzinfo is not None:

@@ -1,6 +1,8 @@
-"""API v1 plumbing, in one package: the tenant viewset base (``base``), JSON errors (``errors``),
-strict input (``input``), the schema's error responses (``schema``), cursor pagination
-(``pagination``) and the routes apps register (``routes``). The names apps use are importable from
+"""API v1 plumbing, in one package: the tenant viewset base (``base``), JSON errors (``errors``,
+also Django's error views under /api/), strict input (``input``: typed bodies and filters, known
+parameters, strict ordering), the JSON parser with its depth cap (``parsers``), the schema's error
+responses (``schema``), cursor pagination (``pagination``) and the routes apps register
+(``routes``). The names apps use are importable from
 here; they load on first use (DRF's settings import ``kam.api.pagination`` while DRF itself is
 still loading, so this package must not import DRF's views eagerly)."""
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, filters, mixins, viewsets
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.settings import api_settings
 
 from kam import visibility
-from kam.api.input import ApiFilterBackend
+from kam.api.input import ApiFilterBackend, ApiOrderingFilter, query_parameters_of
+from kam.api.parsers import ApiJSONParser
 from kam.api.schema import TenantAutoSchema
 from kam.audit import api_key_metadata, audit_context_add
 from kam.roles import Actor
@@ -29,6 +33,9 @@ class TenantViewSet(viewsets.GenericViewSet):
     _final = ("get_queryset", "get_object")
     # ``schema`` (TenantAutoSchema: the documented error responses) and ``filter_backends``
     # (ApiFilterBackend: typed filters) are set at the end of this module.
+    # Query parameters an action reads itself, beside its filters' and its pagination's (those
+    # are found from the filter backends and the paginator, as the schema finds them).
+    extra_query_parameters: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -49,15 +56,34 @@ class TenantViewSet(viewsets.GenericViewSet):
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authenticates
         # Every documented query parameter is one value; a repeated one (?a=1&a=2, read as its
-        # last value by DRF and django-filter) is bad input, not a guess.
-        repeated = sorted(k for k, values in request.query_params.lists() if len(values) > 1)
-        if repeated:
-            raise exceptions.ValidationError(
-                {k: [_("This parameter may be given only once.")] for k in repeated})
+        # last value by DRF and django-filter) is bad input, not a guess. A parameter the
+        # operation does not document is bad input too, not silently ignored (a misspelt filter
+        # would list everything).
+        errors: dict[str, list[str]] = {}
+        if getattr(self, request.method.lower(), None) is not None:  # else a 405 says it all
+            accepted = self.query_parameters()
+            if accepted:
+                unknown = _("Unknown parameter. Accepted here: %(accepted)s.") % {
+                    "accepted": ", ".join(accepted)}
+            else:
+                unknown = _("Unknown parameter. This operation takes no query parameters.")
+            errors = {k: [unknown] for k in request.query_params if k not in accepted}
+        for k, values in request.query_params.lists():
+            if len(values) > 1:
+                errors.setdefault(k, [_("This parameter may be given only once.")])
+        if errors:
+            raise exceptions.ValidationError(dict(sorted(errors.items())))
         actor = request.auth
         if isinstance(actor, Actor) and actor.api_key is not None:
             # The audit trail's actor: the key (browser sessions were recorded by the middleware).
             audit_context_add(**api_key_metadata(actor.api_key))
+
+    def query_parameters(self) -> list[str]:
+        """The query parameters of this request's operation, as the schema documents them: on a
+        list (a GET of a collection), its filters', search's, ordering's and pagination's; and
+        the viewset's ``extra_query_parameters``."""
+        listing = self.request.method in ("GET", "HEAD") and not getattr(self, "detail", False)
+        return query_parameters_of(self, listing=listing, extra=self.extra_query_parameters)
 
     @property
     def actor(self) -> Actor:
@@ -96,12 +122,25 @@ class TenantViewSet(viewsets.GenericViewSet):
 
 
 
-# The documented error responses (schema.TenantAutoSchema) and the typed filters
-# (input.ApiFilterBackend) of every tenant endpoint.
+class ApiContentNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation without its ``?format=`` override: the API answers JSON (the Accept
+    header may still choose among the renderers), and ``format`` is no parameter of it (an unknown
+    one, so a 400 like any other)."""
+
+    class settings:  # read as DRF's api_settings
+        URL_FORMAT_OVERRIDE = None
+
+
+# The documented error responses (schema.TenantAutoSchema), the typed filters and strict ordering
+# (input.ApiFilterBackend, input.ApiOrderingFilter), JSON nested at most parsers.MAX_DEPTH levels
+# (the other parsers as configured) and no ?format= of every tenant endpoint.
 TenantViewSet.schema = TenantAutoSchema()
-# On the class for every subclass (the stubs declare filter_backends per instance of a generic view).
+# On the class for every subclass (the stubs declare these per instance of a generic view).
 TenantViewSet.filter_backends = [  # type: ignore[misc]
-    ApiFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+    ApiFilterBackend, filters.SearchFilter, ApiOrderingFilter]
+TenantViewSet.parser_classes = cast("list[type[BaseParser]]", [
+    ApiJSONParser if parser is JSONParser else parser for parser in api_settings.DEFAULT_PARSER_CLASSES])
+TenantViewSet.content_negotiation_class = ApiContentNegotiation
 
 
 # --- writes: the serializer validates, the service decides and writes ------------------------------

@@ -10,8 +10,10 @@ from typing import Any, cast
 import django_filters
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, serializers
+from rest_framework.filters import OrderingFilter
 
 # --- JSON bodies carry the documented types --------------------------------------------------
 
@@ -55,9 +57,15 @@ class JsonTypedSerializer(serializers.ModelSerializer):
     true, 1.5 for "1.50" and " .5" for a decimal, so requests the schema calls invalid would be
     accepted. Form bodies (QueryDict: every value a string) are left to DRF."""
 
+    # (This docstring is the schema's description of every request body: kept as it was.)
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict) and not isinstance(data, QueryDict):
-            errors: dict[str, list[str]] = {}
+            # DRF ignores a field it does not know (a misspelt one would be dropped silently); here
+            # it is an error naming it, as the schema says (additionalProperties: false). Read-only
+            # fields (id, created_at, …) are not part of a request body either.
+            errors: dict[str, list[str]] = {
+                name: [_("This field cannot be set.")] for name in data
+                if name not in self.fields or self.fields[name].read_only}
             for name, field in self.fields.items():
                 if field.read_only or name not in data or data[name] is None:
                     continue
@@ -66,6 +74,13 @@ class JsonTypedSerializer(serializers.ModelSerializer):
                 except exceptions.ValidationError as exc:
                     errors[name] = cast("list[str]", exc.detail)  # field.fail(): a list of one message
             if errors:
+                # Every field error of the body at once: DRF's own for the other fields too.
+                try:
+                    super().to_internal_value({k: v for k, v in data.items() if k in self.fields})
+                except exceptions.ValidationError as exc:
+                    if isinstance(exc.detail, dict):
+                        for name, messages in exc.detail.items():
+                            errors.setdefault(name, cast("list[str]", messages))
                 raise exceptions.ValidationError(errors)
         return super().to_internal_value(data)
 
@@ -128,3 +143,85 @@ class ApiFilterBackend(DjangoFilterBackend):
                 raise exceptions.ValidationError(errors)
         return super().filter_queryset(request, queryset, view)
 
+
+
+# --- ordering: one of the accepted fields, or a 400 ------------------------------------------------
+
+
+class ApiOrderingFilter(OrderingFilter):
+    """DRF's ordering filter drops a term it does not know and orders by the default: a typo
+    would be answered with another order than asked, silently. Here ``?ordering=`` is one or more
+    of the view's ``ordering_fields``, comma-separated, each reversed by a leading ``-``; anything
+    else (an unknown field, an empty term, spaces) is a 400 naming the accepted ones, and the
+    schema documents that as the parameter's pattern."""
+
+    def accepted(self, view: Any, queryset: QuerySet | None = None) -> list[str]:
+        fields = getattr(view, "ordering_fields", self.ordering_fields)
+        if isinstance(fields, list | tuple):
+            return [item if isinstance(item, str) else item[0] for item in fields]
+        queryset = queryset if queryset is not None else view.get_queryset()
+        return [name for name, _label in self.get_valid_fields(queryset, view, {})]
+
+    def pattern(self, view: Any) -> str:
+        term = "-?(?:" + "|".join(re.escape(name) for name in self.accepted(view)) + ")"
+        return f"^{term}(?:,{term})*$"
+
+    def get_ordering(self, request: Any, queryset: QuerySet, view: Any) -> Any:
+        raw = request.query_params.get(self.ordering_param)
+        if raw is None:
+            return self.get_default_ordering(view)
+        accepted = self.accepted(view, queryset)
+        terms = raw.split(",")
+        if not all(term.removeprefix("-") in accepted for term in terms):
+            raise exceptions.ValidationError({self.ordering_param: [
+                _("Unknown ordering. Accepted: %(accepted)s; a leading - reverses the order, "
+                  "commas separate several.") % {"accepted": ", ".join(accepted)}]})
+        return terms
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"] = {**parameter["schema"], "pattern": self.pattern(view)}
+        return parameters
+
+
+# --- the query parameters of an operation ------------------------------------------------------------
+
+
+def filterset_parameters(filterset_class: type[django_filters.FilterSet]) -> list[str]:
+    """The query parameters of a FilterSet, named as drf-spectacular documents them (a range
+    filter is two: ``date_after`` and ``date_before``)."""
+    names: list[str] = []
+    for name, flt in filterset_class.base_filters.items():
+        if isinstance(flt, django_filters.RangeFilter | django_filters.NumericRangeFilter):
+            suffixes = getattr(flt.field_class.widget, "suffixes", ["min", "max"])
+            names += [f"{name}_{suffix}" if suffix else name for suffix in suffixes]
+        else:
+            names.append(name)
+    return names
+
+
+_PARAMETERS: dict[tuple[type, str | None, bool, tuple[str, ...]], list[str]] = {}
+
+
+def query_parameters_of(view: Any, *, listing: bool, extra: tuple[str, ...] = ()) -> list[str]:
+    """The query parameters ``view`` reads for its action, in the order of the schema: a list's
+    filters (each backend's), then its pagination's; plus ``extra``. Computed once per view class
+    and action (``view`` carries the action's own filter backends and pagination)."""
+    key = (type(view), getattr(view, "action", None), listing, extra)
+    if key not in _PARAMETERS:
+        names: list[str] = []
+        if listing:
+            for backend in getattr(view, "filter_backends", []):
+                if issubclass(backend, DjangoFilterBackend):
+                    queryset = view.model.unscoped_all_tenants.none()
+                    filterset_class = backend().get_filterset_class(view, queryset)
+                    if filterset_class is not None:
+                        names += filterset_parameters(filterset_class)
+                else:
+                    names += [p["name"] for p in backend().get_schema_operation_parameters(view)]
+            if view.paginator is not None:
+                names += [p["name"] for p in view.paginator.get_schema_operation_parameters(view)]
+        names += extra
+        _PARAMETERS[key] = sorted(set(names))
+    return _PARAMETERS[key]

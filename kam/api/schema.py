@@ -69,17 +69,19 @@ class TenantAutoSchema(AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         for parameter in (operation or {}).get("parameters", []):
             schema = parameter.get("schema", {})
-            if (parameter["in"] == "query" and parameter["name"] != "ordering"
-                    and schema.get("type") == "string"
+            if (parameter["in"] == "query" and schema.get("type") == "string"
                     and not {"enum", "format", "pattern"} & set(schema)):
-                # Text filters, search and cursor reject NUL (ordering ignores what it does not
-                # know, NUL included).
+                # Text filters, search and cursor reject NUL (ordering has its own pattern: the
+                # accepted fields, input.ApiOrderingFilter).
                 schema["pattern"] = _NO_NUL
         return operation
 
     def _map_basic_serializer(self, serializer, direction):
         schema = super()._map_basic_serializer(serializer, direction)
-        if getattr(serializer, "schema_additional_properties", True) is False:
+        # Request bodies take no field the schema does not name (JsonTypedSerializer and the bulk
+        # rows answer 400, naming it); responses are not closed. A serializer may also say so
+        # itself (``schema_additional_properties = False``).
+        if direction == "request" or getattr(serializer, "schema_additional_properties", True) is False:
             schema["additionalProperties"] = False
         return schema
 

@@ -147,13 +147,16 @@ def test_override_is_shown_beside_the_computed_tier(api, tenant_a, book, exec_a,
         "strategic", "important")
 
 
-def test_tier_fields_are_read_only_and_ignored_in_writes(api, tenant_a, book):
+def test_tier_fields_are_read_only_and_refused_in_writes(api, tenant_a, book):
     bearer(api, key_for(tenant_a, ["read", "write"], name="erp"))
     w = book["W"]
-    response = api.patch(f"{ACCOUNTS_URL}{w.pk}/", {
-        "notes": "seen", "tier": "general", "computed_tier": "general", "tier_score": "1.00",
-        "tier_policy_version": 9, "tier_override": {"tier": "general"},
-        "tier_breakdown": None}, format="json")
+    tier_fields = {"tier": "general", "computed_tier": "general", "tier_score": "1.00",
+                   "tier_policy_version": 9, "tier_override": {"tier": "general"},
+                   "tier_breakdown": None}
+    response = api.patch(f"{ACCOUNTS_URL}{w.pk}/", {"notes": "seen", **tier_fields}, format="json")
+    # A request body takes only the fields the schema names (additionalProperties: false).
+    assert set(assert_validation_error(response, *tier_fields)["errors"]) == set(tier_fields)
+    response = api.patch(f"{ACCOUNTS_URL}{w.pk}/", {"notes": "seen"}, format="json")
     assert response.status_code == 200, response.content
     assert (response.json()["tier"], response.json()["tier_score"]) == ("key", "72.00")
     with tenant_context(tenant_a):
