@@ -39,8 +39,10 @@ def refuse_a_role_that_bypasses_rls(**_kwargs) -> None:
 
     from django.core.exceptions import ImproperlyConfigured
 
+    from kam.db.base import set_session_kind
     from kam.db.checks import check_now
 
+    set_session_kind("worker")  # before the first connection: the worker's session limits
     try:
         check_now()
     except ImproperlyConfigured as exc:

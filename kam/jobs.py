@@ -10,8 +10,9 @@ outcome, error) and keeps the record even when the job fails: the job's own work
 (its transaction), the run row is written outside it. Inside the job's transaction it takes
 ``pg_try_advisory_xact_lock`` per (job, tenant) — the only lock a run takes for that: a job takes
 no second lock of its own inside it, so "skipped" always means another run of the same job —
-and a run that finds it taken does nothing and is recorded as *skipped*. Celery tasks,
-``manage.py run_nightly`` and tests all go through it.
+and a run that finds it taken does nothing and is recorded as *skipped*. ``run_jobs`` runs several
+in order and never runs a job on a prerequisite that did not succeed (*blocked*). Celery tasks,
+``manage.py run_nightly`` and tests all go through them.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class _Skipped(Exception):
 def _try_lock(job: str, tenant_id: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s), %s)",
-                       [f"kam.job:{job}", tenant_id])
+                       [job_lock_key(job), tenant_id])
         return bool(cursor.fetchone()[0])
 
 
@@ -136,6 +137,78 @@ def run_job(job: str, tenant: Tenant, *, as_of: datetime.date | None = None) -> 
         run.finished_at = clock.now()
         run.save(update_fields=["outcome", "error", "examined", "changed", "finished_at"])
     return run
+
+
+def _blocked(job: str, tenant: Tenant, reasons: list[str]) -> JobRun:
+    """Record that ``job`` did not run because a job it runs after did not succeed."""
+    with tenant_context(tenant):
+        moment = clock.now()
+        run = JobRun.objects.create(job=job, started_at=moment, finished_at=moment,
+                                    outcome=JobOutcome.BLOCKED, error="; ".join(reasons)[:2000])
+    run.exception = None
+    return run
+
+
+def _succeeded_today(job: str, tenant: Tenant) -> str | None:
+    """None if the tenant's latest run of ``job`` succeeded and started on its today; otherwise
+    what it was (for the blocked run's record)."""
+    with tenant_context(tenant):
+        latest = (JobRun.objects.filter(job=job).order_by("-started_at", "-id")
+                  .values_list("outcome", "started_at").first())
+        if latest is None:
+            return "never ran"
+        if latest[0] != JobOutcome.SUCCEEDED:
+            return str(latest[0])
+        if clock.local_date(latest[1], tenant) != clock.today(tenant):
+            return "not run today"
+    return None
+
+
+def run_jobs(jobs: list[str], tenant: Tenant, *, as_of: datetime.date | None = None,
+             stop: Callable[[JobRun], bool] | None = None) -> dict[str, JobRun]:
+    """Run ``jobs`` (in the registry's order) for one tenant, never one on a prerequisite that did
+    not succeed: a job whose ``after=`` job failed, was skipped or was blocked in this sequence —
+    or, when that job is not part of the sequence, did not succeed today — is recorded as
+    *blocked*, naming which, and does not run. ``stop(run)`` true ends the sequence after that
+    run (a transient error the caller retries). Everything else as ``run_job``."""
+    wanted = set(jobs)
+    unknown = wanted - set(_JOBS)
+    if unknown:
+        raise KeyError(f"unknown nightly jobs {sorted(unknown)}; known: {', '.join(job_names())}")
+    runs: dict[str, JobRun] = {}
+    ordered = [name for name in job_names() if name in wanted]
+    for job in ordered + [name for name in jobs if name not in ordered]:
+        reasons = []
+        for needed in _AFTER.get(job, ()):
+            if needed in runs:
+                if runs[needed].outcome != JobOutcome.SUCCEEDED:
+                    reasons.append(f"{needed}: {runs[needed].outcome}")
+            elif (why := _succeeded_today(needed, tenant)) is not None:
+                reasons.append(f"{needed}: {why}")
+        runs[job] = _blocked(job, tenant, reasons) if reasons else run_job(job, tenant, as_of=as_of)
+        if stop is not None and stop(runs[job]):
+            break
+    return runs
+
+
+def job_lock_key(job: str) -> str:
+    return f"kam.job:{job}"
+
+
+def close_abandoned_runs(tenant: Tenant) -> int:
+    """Close the tenant's runs still marked *running* whose job nobody runs any more (its lock is
+    free: the process and its database session are gone) as *abandoned*. Call it in a
+    transaction: each probe takes the job's lock until that transaction ends. Returns how many."""
+    closed = 0
+    with tenant_context(tenant):
+        for run in JobRun.objects.filter(outcome=JobOutcome.RUNNING).only("job", "started_at"):
+            if _try_lock(run.job, tenant.pk):
+                closed += JobRun.objects.filter(pk=run.pk, outcome=JobOutcome.RUNNING).update(
+                    outcome=JobOutcome.ABANDONED, finished_at=clock.now(),
+                    error="the process running it stopped before the run finished")
+    if closed:
+        log.warning("closed %s abandoned job run(s) of tenant %s", closed, tenant.pk)
+    return closed
 
 
 def data_as_of(job: str) -> datetime.datetime | None:

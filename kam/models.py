@@ -59,6 +59,13 @@ class Tenant(models.Model):
     # The tenant-local date whose nightly jobs have been dispatched (kam.tasks.dispatch_nightly
     # claims a date with a conditional UPDATE, so a second beat cannot dispatch it again).
     nightly_dispatched_for = models.DateField(null=True, blank=True, editable=False)
+    # The night's progress, for the sweep that finds lost or dead runs (kam.tasks.sweep_nights):
+    # when its task was (last) sent, how often it was sent again, the date a task started on and
+    # the date whose run finished.
+    nightly_enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    nightly_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    nightly_started_for = models.DateField(null=True, blank=True, editable=False)
+    nightly_done_for = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("tenant")
@@ -142,6 +149,8 @@ class JobOutcome(models.TextChoices):
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
     SKIPPED = "skipped", _("Skipped: another run was in progress")
+    BLOCKED = "blocked", _("Not run: a job it needs did not succeed")
+    ABANDONED = "abandoned", _("Abandoned: the worker stopped during the run")
 
 
 class JobRun(TenantOwned):

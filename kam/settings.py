@@ -149,6 +149,18 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # transaction that statement runs in (a service's atomic() block, or the statement's own), which is
 # at least as strict as once per request. Services open their own transactions where writes go
 # together.
+# Limits on every session of the application role, one set per kind of process (kam.db applies
+# them when it connects; the owner role's sessions — migrate — have none). A request's statement
+# that runs a minute is a bug; a worker's may run long (a large import, a tenant's nightly SQL).
+# Nobody sits idle in an open transaction for 5 minutes. A backend whose client died (a worker
+# killed mid-statement) notices within 5 s and ends, releasing its locks
+# (client_connection_check_interval, PostgreSQL 14+).
+KAM_DB_SESSION: dict[str, dict[str, str]] = {
+    "web": {"statement_timeout": "60s", "idle_in_transaction_session_timeout": "5min",
+            "client_connection_check_interval": "5s"},
+    "worker": {"statement_timeout": "30min", "idle_in_transaction_session_timeout": "5min",
+               "client_connection_check_interval": "5s"},
+}
 KAM_ALLOW_RLS_BYPASS = not PRODUCTION and env_bool("KAM_ALLOW_RLS_BYPASS", False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -121,6 +121,29 @@ class DatabaseOperations(PgOperations):
             return super().execute_sql_flush(sql_list)
 
 
+# Which of settings.KAM_DB_SESSION this process's application sessions get: "web" unless the
+# process is a Celery worker (kam.celery sets "worker" before its first connection).
+_session_kind = "web"
+
+
+def set_session_kind(kind: str) -> None:
+    """Give this process's next connections the session limits of ``kind`` (settings)."""
+    global _session_kind
+    from django.conf import settings
+
+    if kind not in settings.KAM_DB_SESSION:
+        raise ValueError(f"unknown session kind {kind!r}; known: {sorted(settings.KAM_DB_SESSION)}")
+    _session_kind = kind
+
+
+def session_options(kind: str | None = None) -> str:
+    """libpq ``options`` that set the session limits of ``kind`` (default: this process's)."""
+    from django.conf import settings
+
+    limits = settings.KAM_DB_SESSION.get(kind or _session_kind, {})
+    return " ".join(f"-c {name}={value}" for name, value in limits.items())
+
+
 _checked_roles: set[tuple[str, str]] = set()
 _checked_lock = threading.Lock()
 
@@ -176,6 +199,8 @@ class DatabaseWrapper(pg.DatabaseWrapper):
     def get_connection_params(self) -> dict[str, Any]:
         params = super().get_connection_params()
         params["cursor_factory"] = TenantCursor
+        if not self._owner_depth and self.settings_dict["USER"] == self.app_user:
+            params["options"] = " ".join(filter(None, [params.get("options"), session_options()]))
         return params
 
     def init_connection_state(self) -> None:

@@ -56,10 +56,17 @@ def at(zone: datetime.tzinfo, day: int, hour: int, minute: int = 0, month: int =
 
 @pytest.fixture
 def enqueued(monkeypatch) -> list[dict]:
-    """What dispatch_nightly hands to the broker: our task's apply_async, observed (not sent)."""
+    """What dispatch_nightly hands to the broker: our task's apply_async, observed (not sent), as
+    if a worker ran the night at once (so the sweep has nothing to send again)."""
     calls: list[dict] = []
-    monkeypatch.setattr(run_tenant_nightly, "apply_async",
-                        lambda *args, **kwargs: calls.append({"args": args, **kwargs}))
+
+    def send(*args, **kwargs):
+        calls.append({"args": args, **kwargs})
+        night = datetime.date.fromisoformat(kwargs["kwargs"]["night"])
+        Tenant.objects.filter(pk=kwargs["kwargs"]["tenant_id"]).update(
+            nightly_started_for=night, nightly_done_for=night)
+
+    monkeypatch.setattr(run_tenant_nightly, "apply_async", send)
     return calls
 
 
@@ -90,7 +97,7 @@ def test_a_tenant_is_claimed_once_per_local_date_from_0200_local(
         assert dispatch_nightly(now=moment.isoformat()) == 1
     assert enqueued == [] and len(callbacks) == 1
     callbacks[0]()
-    assert enqueued == [{"args": (), "kwargs": {"tenant_id": tenant.pk},
+    assert enqueued == [{"args": (), "kwargs": {"tenant_id": tenant.pk, "night": "2026-07-01"},
                          "expires": NIGHTLY_TASK_EXPIRES}]
     assert dispatched_for(tenant) == datetime.date(2026, 7, 1)
 
@@ -102,7 +109,9 @@ def test_a_tenant_is_claimed_once_per_local_date_from_0200_local(
     assert dispatch(django_capture_on_commit_callbacks, at(zone, 2, 1, 59)) == 0
     assert dispatch(django_capture_on_commit_callbacks, at(zone, 2, 2, 0)) == 1
     assert dispatched_for(tenant) == datetime.date(2026, 7, 2)
-    assert [call["kwargs"] for call in enqueued] == [{"tenant_id": tenant.pk}] * 2
+    assert [call["kwargs"] for call in enqueued] == [
+        {"tenant_id": tenant.pk, "night": "2026-07-01"},
+        {"tenant_id": tenant.pk, "night": "2026-07-02"}]
 
 
 @pytest.mark.django_db
@@ -131,9 +140,11 @@ def test_beat_reads_the_clock_in_each_tenants_zone(tenant_a, tenant_b, enqueued,
     """Beat passes no moment: the dispatcher asks kam.clock. At 20:30 UTC on 1 July it is 02:00
     on 2 July in Kolkata (due for the 2nd) and 13:30 on 1 July in Los Angeles (already run)."""
     Tenant.objects.filter(pk=tenant_a.pk).update(time_zone="Asia/Kolkata",
-                                                 nightly_dispatched_for=datetime.date(2026, 7, 1))
+                                                 nightly_dispatched_for=datetime.date(2026, 7, 1),
+                                                 nightly_done_for=datetime.date(2026, 7, 1))
     Tenant.objects.filter(pk=tenant_b.pk).update(time_zone="America/Los_Angeles",
-                                                 nightly_dispatched_for=datetime.date(2026, 7, 1))
+                                                 nightly_dispatched_for=datetime.date(2026, 7, 1),
+                                                 nightly_done_for=datetime.date(2026, 7, 1))
     with django_capture_on_commit_callbacks(execute=True):
         assert dispatch_nightly() == 1
     assert [c["kwargs"]["tenant_id"] for c in enqueued] == [tenant_a.pk]
@@ -171,7 +182,8 @@ def test_an_inactive_tenant_is_never_claimed(enqueued, django_capture_on_commit_
 @pytest.mark.django_db
 def test_a_beat_that_was_down_at_0200_catches_up_once(tenant_a, enqueued,
                                                       django_capture_on_commit_callbacks):
-    Tenant.objects.filter(pk=tenant_a.pk).update(nightly_dispatched_for=datetime.date(2026, 6, 30))
+    Tenant.objects.filter(pk=tenant_a.pk).update(nightly_dispatched_for=datetime.date(2026, 6, 30),
+                                                 nightly_done_for=datetime.date(2026, 6, 30))
     # Beat was down from midnight until 09:37 local: that day's run starts when it comes back.
     assert dispatch(django_capture_on_commit_callbacks, at(SHANGHAI, 1, 9, 37)) == 1
     assert dispatched_for(tenant_a) == datetime.date(2026, 7, 1)
@@ -268,23 +280,27 @@ def test_a_transient_error_outside_the_job_body_is_retried_too(tenant_a, monkeyp
 
 
 @pytest.mark.django_db
-def test_a_broker_failure_gives_the_claimed_date_back(tenant_a, monkeypatch,
-                                                      django_capture_on_commit_callbacks):
-    """The claim is committed before the task is sent; if Redis refuses it, the tenant is due
-    again at the next beat instead of losing its night."""
+def test_a_broker_failure_keeps_the_night_and_the_next_beat_sends_it(
+        tenant_a, monkeypatch, django_capture_on_commit_callbacks):
+    """The claim is committed before the task is sent; if Redis refuses it (for as many beats as
+    it is down), the night stays claimed and the next beat that reaches Redis sends it."""
     def refuse(*args, **kwargs):
         raise ConnectionError("Error 111 connecting to redis")
 
     monkeypatch.setattr(run_tenant_nightly, "apply_async", refuse)
-    moment = "2026-07-01T03:00:00+08:00"
-    assert dispatch(django_capture_on_commit_callbacks, moment) == 1
-    assert dispatched_for(tenant_a) == datetime.date(2026, 6, 30)  # given back
+    assert dispatch(django_capture_on_commit_callbacks, "2026-07-01T03:00:00+08:00") == 1
+    for minute in range(10, 60, 10):  # Redis down for an hour: no attempt is used up
+        assert dispatch(django_capture_on_commit_callbacks, f"2026-07-01T03:{minute}:00+08:00") == 0
+    assert dispatched_for(tenant_a) == datetime.date(2026, 7, 1)
+    assert Tenant.objects.get(pk=tenant_a.pk).nightly_enqueued_at is None
     sent: list = []
     monkeypatch.setattr(run_tenant_nightly, "apply_async",
                         lambda *a, **kw: sent.append(kw["kwargs"]))
-    assert dispatch(django_capture_on_commit_callbacks, "2026-07-01T03:10:00+08:00") == 1
-    assert sent == [{"tenant_id": tenant_a.pk}]
-    assert dispatched_for(tenant_a) == datetime.date(2026, 7, 1)
+    dispatch(django_capture_on_commit_callbacks, "2026-07-01T04:00:00+08:00")
+    assert sent == [{"tenant_id": tenant_a.pk, "night": "2026-07-01"}]
+    # Sent: the next beats leave it to the queue.
+    dispatch(django_capture_on_commit_callbacks, "2026-07-01T04:10:00+08:00")
+    assert len(sent) == 1 and dispatched_for(tenant_a) == datetime.date(2026, 7, 1)
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kam.jobs import job_names, run_job
+from kam.jobs import job_names, run_jobs
 from kam.models import JobOutcome, Tenant
 
 
@@ -42,9 +42,10 @@ class Command(BaseCommand):
                 raise CommandError(f"No active tenant with slug {options['tenant']!r}.")
         failed = 0
         for tenant in tenants:
-            for job in jobs:
-                run = run_job(job, tenant, as_of=options["as_of"])
-                failed += run.outcome == JobOutcome.FAILED
+            # A job whose prerequisite did not succeed (here, or today when it is not named) is
+            # recorded as blocked and not run.
+            for job, run in run_jobs(jobs, tenant, as_of=options["as_of"]).items():
+                failed += run.outcome in (JobOutcome.FAILED, JobOutcome.BLOCKED)
                 self.stdout.write(f"{tenant.slug} {job}: {run.outcome}, examined {run.examined}, "
                                   f"changed {run.changed}" + (f" — {run.error}" if run.error else ""))
         if failed:
