@@ -19,6 +19,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=10),
         "options": {"expires": 3600},
     },
+    # Every minute: task messages the broker refused when their work was committed (kam.outbox).
+    "flush-outbox": {
+        "task": "kam.tasks.flush_outbox",
+        "schedule": crontab(),
+        "options": {"expires": 50},
+    },
     # Every 10 minutes: tenants whose local time has passed 02:00 get their nightly run
     # (figures, then tiering, …) once per local date (kam.tasks.dispatch_nightly).
     "dispatch-nightly": {

@@ -121,6 +121,8 @@ DO $$ BEGIN
         GRANT {SEARCH_ROLE} TO {OWNER_ROLE};
     END IF;
 END $$;
+-- The operator's way to end a stuck application session (pg_terminate_backend as the owner).
+GRANT pg_signal_backend TO {OWNER_ROLE};
 """
 
 # A state dir from before the two roles: hand the schema's objects to the owner role.

@@ -180,3 +180,24 @@ class JobRun(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.job} {self.started_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+
+class OutboxMessage(models.Model):
+    """A task message written in the same transaction as the work it starts (kam.outbox), kept
+    until the task has started: work committed while Redis is down is sent when Redis is back,
+    and a message Redis lost (a restart) is sent again. Infrastructure, not tenant data (like the
+    broker's own queue): task name and ids only."""
+
+    task = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["created_at"], name="outbox_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.kwargs}"

@@ -44,6 +44,14 @@ def clear_expired_sessions() -> int:
     return deleted
 
 
+@shared_task(acks_late=True)
+def flush_outbox() -> int:
+    """Send the task messages the broker refused when their work was committed (kam.outbox)."""
+    from kam import outbox
+
+    return outbox.flush()
+
+
 def tenants_due(now: datetime.datetime) -> list[tuple[int, datetime.date]]:
     """Active tenants whose local clock has passed 02:00 on a date not dispatched yet."""
     due = []

@@ -8,7 +8,7 @@ import io
 
 from django.db.models import QuerySet
 
-from accounts.imports.models import ImportJob
+from accounts.imports.models import ImportJob, ImportStatus
 from kam.roles import Actor, Perm
 
 
@@ -43,3 +43,13 @@ def import_failed_sample(*, job: ImportJob, n: int = 20) -> list[tuple[str, str]
                 break
         text.detach()
     return out
+
+
+def import_waiting_for_queue(*, job: ImportJob) -> bool:
+    """Whether a queued import's start is still waiting for the job queue (the broker refused it;
+    kam.outbox sends it when the broker is back)."""
+    from accounts.imports.tasks import IMPORT_TASK
+    from kam import outbox
+
+    return job.status == ImportStatus.MAPPED and outbox.pending(IMPORT_TASK, job_id=job.pk,
+                                                                tenant_id=job.tenant_id)

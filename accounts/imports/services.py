@@ -19,6 +19,8 @@ from accounts.imports.models import (
     ImportStatus,
 )
 from accounts.imports.specs import SPECS, suggest_mapping
+from accounts.imports.tasks import IMPORT_TASK
+from kam import outbox
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
 
@@ -90,9 +92,7 @@ def import_start(*, actor: Actor, job: ImportJob, mapping: dict[str, str], mode:
             mapping=clean, mode=mode, status=ImportStatus.MAPPED)
         if not updated:
             raise ValidationError(_("This import has already been started."))
-        tenant_id, job_id = job.tenant_id, job.pk
-        from accounts.imports.tasks import run_import
-
-        transaction.on_commit(lambda: run_import.delay(job_id=job_id, tenant_id=tenant_id))
+        # Through the outbox: committed while Redis is down, it still starts when Redis is back.
+        outbox.send_on_commit(IMPORT_TASK, job_id=job.pk, tenant_id=job.tenant_id)
     job.refresh_from_db()
     return job

@@ -17,7 +17,11 @@ from django.shortcuts import redirect, render
 from accounts.imports.files import ImportFileError, import_preview
 from accounts.imports.forms import ImportMappingForm, ImportUploadForm
 from accounts.imports.models import ImportJob, ImportKind, ImportStatus
-from accounts.imports.selectors import import_failed_sample, import_visible_queryset
+from accounts.imports.selectors import (
+    import_failed_sample,
+    import_visible_queryset,
+    import_waiting_for_queue,
+)
 from accounts.imports.services import import_create, import_start
 from kam.decorators import tenant_page
 from kam.lists import get_or_404, page_of
@@ -88,7 +92,8 @@ def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 def _result_context(job: ImportJob) -> dict:
-    return {"job": job, "failed_sample": import_failed_sample(job=job) if not job.is_running else []}
+    return {"job": job, "failed_sample": import_failed_sample(job=job) if not job.is_running else [],
+            "waiting_for_queue": import_waiting_for_queue(job=job)}
 
 
 @tenant_page(Perm.ACCOUNT_CREATE)

@@ -13,5 +13,7 @@ CREATE ROLE kam_owner LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB PASS
 CREATE ROLE kam_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB PASSWORD :'app_pw';
 CREATE ROLE kam_search NOLOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOCREATEDB;
 GRANT kam_search TO kam_owner;
+-- The operator ends a stuck application session as the owner: pg_terminate_backend (README).
+GRANT pg_signal_backend TO kam_owner;
 CREATE DATABASE kam OWNER kam_owner;
 SQL

@@ -274,6 +274,18 @@ def test_application_sessions_carry_the_limits_of_their_process(settings):
         assert _session_settings()["statement_timeout"] == "0ms"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_owner_can_end_a_stuck_application_session(other_session):
+    """The operator's way (README): pg_terminate_backend as the owner role."""
+    with other_session.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        stuck = cursor.fetchone()[0]
+    with connection.as_owner(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE usename = %s AND pid = %s", [connection.app_user, stuck])
+        assert cursor.fetchone()[0] is True
+
+
 # --- real workers, killed mid-run ----------------------------------------------------------------
 
 
