@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from kam import clock
 from kam.models import JobOutcome, JobRun, Tenant
@@ -155,13 +157,16 @@ def _succeeded_today(job: str, tenant: Tenant) -> str | None:
     with tenant_context(tenant):
         latest = (JobRun.objects.filter(job=job).order_by("-started_at", "-id")
                   .values_list("outcome", "started_at").first())
-        if latest is None:
-            return "never ran"
+        if latest is None or clock.local_date(latest[1], tenant) != clock.today(tenant):
+            return str(_("did not run today"))
         if latest[0] != JobOutcome.SUCCEEDED:
-            return str(latest[0])
-        if clock.local_date(latest[1], tenant) != clock.today(tenant):
-            return "not run today"
+            return str(JobOutcome(latest[0]).label)
     return None
+
+
+def _reason(job: str, what: str) -> str:
+    """"Account figures — Skipped: another run was in progress" (in the tenant's language)."""
+    return _("%(job)s — %(what)s") % {"job": job_label(job), "what": what}
 
 
 def run_jobs(jobs: list[str], tenant: Tenant, *, as_of: datetime.date | None = None,
@@ -179,12 +184,13 @@ def run_jobs(jobs: list[str], tenant: Tenant, *, as_of: datetime.date | None = N
     ordered = [name for name in job_names() if name in wanted]
     for job in ordered + [name for name in jobs if name not in ordered]:
         reasons = []
-        for needed in _AFTER.get(job, ()):
-            if needed in runs:
-                if runs[needed].outcome != JobOutcome.SUCCEEDED:
-                    reasons.append(f"{needed}: {runs[needed].outcome}")
-            elif (why := _succeeded_today(needed, tenant)) is not None:
-                reasons.append(f"{needed}: {why}")
+        with translation.override(tenant.default_language):  # the record's words: the admins'
+            for needed in _AFTER.get(job, ()):
+                if needed in runs:
+                    if runs[needed].outcome != JobOutcome.SUCCEEDED:
+                        reasons.append(_reason(needed, JobOutcome(runs[needed].outcome).label))
+                elif (why := _succeeded_today(needed, tenant)) is not None:
+                    reasons.append(_reason(needed, why))
         runs[job] = _blocked(job, tenant, reasons) if reasons else run_job(job, tenant, as_of=as_of)
         if stop is not None and stop(runs[job]):
             break
@@ -204,8 +210,7 @@ def close_abandoned_runs(tenant: Tenant) -> int:
         for run in JobRun.objects.filter(outcome=JobOutcome.RUNNING).only("job", "started_at"):
             if _try_lock(run.job, tenant.pk):
                 closed += JobRun.objects.filter(pk=run.pk, outcome=JobOutcome.RUNNING).update(
-                    outcome=JobOutcome.ABANDONED, finished_at=clock.now(),
-                    error="the process running it stopped before the run finished")
+                    outcome=JobOutcome.ABANDONED, finished_at=clock.now())
     if closed:
         log.warning("closed %s abandoned job run(s) of tenant %s", closed, tenant.pk)
     return closed

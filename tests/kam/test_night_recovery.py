@@ -91,7 +91,6 @@ def test_a_night_whose_worker_died_is_sent_again_and_its_run_closed_as_abandoned
     with tenant_context(tenant_a):
         dead.refresh_from_db()
     assert dead.outcome == JobOutcome.ABANDONED and dead.finished_at is not None
-    assert dead.error
     # Sent again: not started yet, so the next sweeps leave it to the queue.
     assert state(tenant_a) == (None, None, 1)
     assert sweep(django_capture_on_commit_callbacks, 20) == 0
@@ -191,7 +190,9 @@ def test_a_skipped_prerequisite_blocks_the_job_and_leaves_the_night_unfinished(
     with tenant_context(tenant_a):
         blocked = JobRun.objects.get(job="tiering")
         assert not AccountTier.objects.exists()  # no tiers on stale figures
-    assert blocked.error == "figures: skipped"
+    # In the tenant's language (the demo tenant's is Chinese): which job, and how it ended.
+    assert tenant_a.default_language == "zh-hans"
+    assert blocked.error == "客户指标 — 已跳过：另一次运行正在进行"
     assert state(tenant_a)[:2] == (today, None)  # not done: the sweep sends it again
 
 
