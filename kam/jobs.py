@@ -188,7 +188,7 @@ def run_jobs(jobs: list[str], tenant: Tenant, *, as_of: datetime.date | None = N
             for needed in _AFTER.get(job, ()):
                 if needed in runs:
                     if runs[needed].outcome != JobOutcome.SUCCEEDED:
-                        reasons.append(_reason(needed, JobOutcome(runs[needed].outcome).label))
+                        reasons.append(_reason(needed, str(JobOutcome(runs[needed].outcome).label)))
                 elif (why := _succeeded_today(needed, tenant)) is not None:
                     reasons.append(_reason(needed, why))
         runs[job] = _blocked(job, tenant, reasons) if reasons else run_job(job, tenant, as_of=as_of)

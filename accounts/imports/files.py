@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
+from accounts.exports.files import FORMULA_ESCAPED
 from accounts.imports.models import (
     ImportFormat,
     ImportJob,
@@ -101,6 +102,12 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _csv_cell(cell: str) -> str:
+    """A CSV export wrote a cell that starts like a formula with one more leading apostrophe
+    (accounts.exports.files): read it back as it was, so an export imports onto itself."""
+    return cell[1:] if FORMULA_ESCAPED.match(cell) else cell
+
+
 def _csv_rows(fh: IO[bytes], sniffed: _Sniffed) -> Iterator[list[str]]:
     text = io.TextIOWrapper(fh, encoding=sniffed.encoding, newline="")
     reader = csv.reader(text, delimiter=sniffed.delimiter)
@@ -108,7 +115,7 @@ def _csv_rows(fh: IO[bytes], sniffed: _Sniffed) -> Iterator[list[str]]:
     try:
         for row in reader:
             line = reader.line_num
-            yield [cell.strip() for cell in row]
+            yield [_csv_cell(cell.strip()) for cell in row]
     except csv.Error as exc:
         raise ImportFileError(_("Line %(line)d of the file cannot be read as CSV (%(error)s).")
                               % {"line": line + 1, "error": exc}) from exc

@@ -259,16 +259,19 @@ def _session_settings() -> dict[str, str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_application_sessions_carry_the_limits_of_their_process(settings):
-    assert _session_settings() == {"statement_timeout": "60000ms",
-                                   "idle_in_transaction_session_timeout": "300000ms",
-                                   "client_connection_check_interval": "5000ms"}
+    before = db_base._session_kind  # an in-process test worker (start_worker) may have set it
     connection.close()
-    db_base.set_session_kind("worker")
+    db_base.set_session_kind("web")
     try:
+        assert _session_settings() == {"statement_timeout": "60000ms",
+                                       "idle_in_transaction_session_timeout": "300000ms",
+                                       "client_connection_check_interval": "5000ms"}
+        connection.close()
+        db_base.set_session_kind("worker")
         assert _session_settings()["statement_timeout"] == "1800000ms"
     finally:
         connection.close()
-        db_base.set_session_kind("web")
+        db_base.set_session_kind(before)
     with pytest.raises(ValueError):
         db_base.set_session_kind("nonsense")
     with connection.as_owner():  # migrate: no limits

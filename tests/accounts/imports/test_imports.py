@@ -521,3 +521,16 @@ def test_worker_runs_the_import_and_progress_reaches_the_total(client, admin_a, 
     assert outside == list(range(0, 600, 50))
     assert Account.unscoped_all_tenants.filter(tenant=tenant_a).count() == 600
     connections.close_all()
+
+
+def test_a_csv_export_neutralised_formula_imports_back_as_it_was(admin_a):
+    """The CSV export writes "+86 …" and "=1+2" as "'+86 …" and "'=1+2" (no spreadsheet runs them);
+    importing that file gives the original text back."""
+    content = csv_bytes([["外部编号", "客户名称", "城市"], ["F-1", "'=1+2 公司", "'+86 上海"],
+                         ["F-2", "普通公司", "苏州"]])
+    job = run(admin_a, "accounts", content)
+    assert job.status == "done", job.error_message
+    with tenant_context(admin_a.tenant):
+        assert dict(Account.objects.values_list("external_id", "name")) == {
+            "F-1": "=1+2 公司", "F-2": "普通公司"}
+        assert Account.objects.get(external_id="F-1").city == "+86 上海"
