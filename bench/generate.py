@@ -175,9 +175,10 @@ SELECT %(tenant)s,
 # tenants: row 1 of every tenant, then row 2 of every tenant, …
 
 SMALL_TENANTS_SQL = """
-INSERT INTO kam_tenant (name, slug, time_zone, currency, default_language, is_active, created_at)
+INSERT INTO kam_tenant (name, slug, time_zone, currency, default_language, is_active, created_at,
+                        nightly_attempts)
 SELECT '小型租户 ' || lpad(g::text, 4, '0'), %(prefix)s || lpad(g::text, 4, '0'),
-       'Asia/Shanghai', 'CNY', 'zh-hans', true, now()
+       'Asia/Shanghai', 'CNY', 'zh-hans', true, now(), 0
   FROM generate_series(1, %(n)s) g ORDER BY g
 ON CONFLICT (slug) DO NOTHING
 """
