@@ -42,8 +42,10 @@ WITH raw AS (
            t.policy_id AS prev_policy, t.change_seq AS prev_seq,
            t.override_tier, t.override_until, t.override_reason, t.override_by_id, t.override_at
       FROM accounts_account a
-      LEFT JOIN accounts_accountfigures f ON f.account_id = a.id
-      LEFT JOIN accounts_accounttier t ON t.account_id = a.id
+      -- tenant_id too: the (tenant_id, account_id) keys serve the joins (account_id alone made
+      -- a breakdown of one account scan the figures key of every tenant: ~4 ms per 360° page).
+      LEFT JOIN accounts_accountfigures f ON f.tenant_id = a.tenant_id AND f.account_id = a.id
+      LEFT JOIN accounts_accounttier t ON t.tenant_id = a.tenant_id AND t.account_id = a.id
      WHERE a.tenant_id = %(tenant)s {account_filter}
 ),
 pts AS MATERIALIZED (
