@@ -1,7 +1,8 @@
 """Derived account figures (accounts_accountfigures), kept by one set-based statement
 (``accounts.figures.sql``): the whole tenant nightly (the ``figures`` job, under run_job's lock),
 or a few accounts after transaction writes (the same statement restricted to them; the tenant
-total behind ``revenue_share`` is still tenant-wide).
+total behind ``revenue_share`` is still tenant-wide, the other accounts' part of it read from their
+stored figures rather than from all their transactions).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import datetime
 
 from django.db import connection, transaction
 
-from accounts.figures.sql import FIGURES_SQL
+from accounts.figures.sql import FIGURES_ACCOUNTS_SQL, FIGURES_SQL
 from kam import clock
 from kam.models import Tenant
 from kam.tenancy import as_tenant
@@ -23,8 +24,8 @@ def _run(*, tenant_id: int, today: datetime.date, account_ids: list[int] | None)
         sql = FIGURES_SQL.format(agg_filter="", account_filter="")
     else:
         params["accounts"] = list(account_ids)
-        sql = FIGURES_SQL.format(agg_filter="AND t.account_id = ANY(%(accounts)s)",
-                                 account_filter="AND a.id = ANY(%(accounts)s)")
+        sql = FIGURES_ACCOUNTS_SQL.format(agg_filter="AND t.account_id = ANY(%(accounts)s)",
+                                          account_filter="AND a.id = ANY(%(accounts)s)")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount

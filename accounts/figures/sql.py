@@ -6,7 +6,7 @@ values change are written, and running it twice changes nothing the second time.
 
 from __future__ import annotations
 
-FIGURES_SQL = """
+_FIGURES_TEMPLATE = """
 WITH bounds AS (
     SELECT %(today)s::date AS today,
            (%(today)s::date - interval '12 months')::date AS start12,
@@ -28,11 +28,7 @@ agg AS (
 ),
 -- MATERIALIZED: under RLS the planner expects about one account per tenant and would put this
 -- sum inside a nested loop, recomputing the tenant's total for every account (seconds per tenant).
-total AS MATERIALIZED (
-    SELECT COALESCE(SUM(t.amount), 0) AS revenue_12m
-      FROM accounts_transaction t CROSS JOIN bounds b
-     WHERE t.tenant_id = %(tenant)s AND t.date > b.start12 AND t.date <= b.today
-),
+{total},
 fresh AS (
     SELECT a.id AS account_id, a.tenant_id,
            COALESCE(g.revenue_12m, 0) AS revenue_12m,
@@ -79,3 +75,30 @@ WHERE (f.revenue_12m, f.margin_12m, f.revenue_prev_12m, f.order_count_12m, f.ord
        EXCLUDED.order_count_12m, EXCLUDED.order_count, EXCLUDED.last_order_date,
        EXCLUDED.avg_order_interval_days, EXCLUDED.revenue_growth, EXCLUDED.revenue_share)
 """
+
+# The whole tenant (the nightly job): the total behind revenue_share from every transaction of the
+# last 12 months.
+_TENANT_TOTAL = """total AS MATERIALIZED (
+    SELECT COALESCE(SUM(t.amount), 0) AS revenue_12m
+      FROM accounts_transaction t CROSS JOIN bounds b
+     WHERE t.tenant_id = %(tenant)s AND t.date > b.start12 AND t.date <= b.today
+)"""
+
+# A few accounts after a transaction write: the same total, but the other accounts' part from their
+# stored figures (one row each) instead of all their transactions — summing a tenant's 12 months of
+# transactions was ~0.5 s for 2 million of them on every write (bench/load.py); the figures of
+# 100,000 accounts are a few milliseconds. The other accounts' revenue is as of their last
+# recompute (the nightly, or their own last write), as their stored shares already are; the
+# nightly run makes every share exact again.
+_ACCOUNTS_TOTAL = """total AS MATERIALIZED (
+    SELECT COALESCE((SELECT SUM(o.revenue_12m) FROM accounts_accountfigures o
+                      WHERE o.tenant_id = %(tenant)s), 0)
+           - COALESCE((SELECT SUM(o.revenue_12m) FROM accounts_accountfigures o
+                        WHERE o.tenant_id = %(tenant)s AND o.account_id = ANY(%(accounts)s)), 0)
+           + COALESCE((SELECT SUM(g.revenue_12m) FROM agg g), 0) AS revenue_12m
+)"""
+
+# ``.format(agg_filter=…, account_filter=…)``: "" for the whole tenant.
+FIGURES_SQL = _FIGURES_TEMPLATE.replace("{total}", _TENANT_TOTAL)
+# ``.format(agg_filter="AND t.account_id = ANY(%(accounts)s)", account_filter="AND a.id = ANY(…)")``.
+FIGURES_ACCOUNTS_SQL = _FIGURES_TEMPLATE.replace("{total}", _ACCOUNTS_TOTAL)
