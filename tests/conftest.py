@@ -179,3 +179,15 @@ def fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def other_session():
+    """A second database session (autocommit), as another worker or request would have."""
+    from django.db import connections
+
+    other = connections.create_connection("default")
+    other.ensure_connection()
+    other.set_autocommit(True)
+    yield other
+    other.close()

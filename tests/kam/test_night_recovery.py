@@ -32,7 +32,15 @@ from kam.tasks import (
 )
 from kam.tenancy import tenant_context
 from tests.factories import make_account
-from tests.kam.test_nightly import BASE_DIR, WORKER_COMMAND, book, run_counts, tiers, wait_for, worker_env
+from tests.kam.test_nightly import (
+    BASE_DIR,
+    WORKER_COMMAND,
+    book,
+    run_counts,
+    tiers,
+    wait_for,
+    worker_env,
+)
 
 NIGHT = datetime.date(2026, 7, 1)
 DISPATCHED = datetime.datetime(2026, 7, 1, 2, 0, tzinfo=clock.zone("Asia/Shanghai"))
@@ -45,15 +53,6 @@ def sent(monkeypatch) -> list[dict]:
     monkeypatch.setattr(run_tenant_nightly, "apply_async",
                         lambda *args, **kwargs: calls.append(kwargs["kwargs"]))
     return calls
-
-
-@pytest.fixture
-def other_session():
-    other = connections.create_connection("default")
-    other.ensure_connection()
-    other.set_autocommit(True)
-    yield other
-    other.close()
 
 
 def night(tenant: Tenant, **fields) -> None:

@@ -21,7 +21,7 @@ from celery.schedules import crontab
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.db import OperationalError, connection, connections
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -332,16 +332,6 @@ def test_a_bug_is_recorded_not_retried_and_the_next_jobs_still_run(tenant_a, mon
 
 
 # --- the advisory lock ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def other_session():
-    """A second database session, as another worker would have."""
-    other = connections.create_connection("default")
-    other.ensure_connection()
-    other.set_autocommit(True)
-    yield other
-    other.close()
 
 
 @pytest.mark.django_db
