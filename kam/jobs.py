@@ -221,3 +221,10 @@ def data_as_of(job: str) -> datetime.datetime | None:
     pages that show what the job computes), or None if it never ran. One query."""
     return (JobRun.objects.filter(job=job, outcome=JobOutcome.SUCCEEDED)
             .order_by("-started_at").values_list("finished_at", flat=True).first())
+
+
+def data_as_of_each(*jobs: str) -> dict[str, datetime.datetime | None]:
+    """``data_as_of`` of several jobs, in one query (each job's newest successful run)."""
+    found = dict(JobRun.objects.filter(job__in=jobs, outcome=JobOutcome.SUCCEEDED)
+                 .order_by("job", "-started_at").distinct("job").values_list("job", "finished_at"))
+    return {job: found.get(job) for job in jobs}

@@ -20,9 +20,10 @@ def contact_visible_queryset(*, actor: Actor) -> QuerySet[Contact]:
     return visible_via_account(Contact.objects.select_related("account"), actor=actor)
 
 
-def account_contacts(*, actor: Actor, account_id: int) -> QuerySet[Contact]:
-    """All contacts of one (visible) account, active and former, by name. One query."""
-    return contact_visible_queryset(actor=actor).filter(account_id=account_id).order_by("name", "id")
+def contacts_by_name() -> QuerySet[Contact]:
+    """Contacts, active and former, by name: the 360° page prefetches an account's through it
+    (``accounts.profile.selectors.profile_prefetch``)."""
+    return Contact.objects.order_by("name", "id")
 
 
 # --- the relationship map -------------------------------------------------------------------------

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import DateField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    DateField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.db.models.functions import Cast
 
-from accounts.account.models import Account
 from accounts.account.selectors import visible_via_account
 from accounts.contracts.models import Contract, ContractStatus
 from kam import clock
@@ -54,10 +63,12 @@ def with_renewal_due(qs: QuerySet[Contract], *, today: datetime.date) -> QuerySe
     return qs.annotate(renewal_due=Exists(due))
 
 
-def account_contracts(*, actor: Actor, account: Account, today: datetime.date | None = None
-                      ) -> QuerySet[Contract]:
-    """The account's contracts, latest end first, each flagged ``renewal_due``. One query."""
-    if today is None:
-        today = clock.today(actor.tenant)
-    qs = contract_visible_queryset(actor=actor).filter(account_id=account.pk)
-    return with_renewal_due(qs, today=today).order_by("-end_date", "-id")
+def contracts_by_end(*, today: datetime.date) -> QuerySet[Contract]:
+    """Contracts latest end first, each flagged ``renewal_due``: the 360° page prefetches an
+    account's through it (``accounts.profile.selectors.profile_prefetch``). The flag is the
+    renewal rule on the row itself (``with_renewal_due``'s subquery is for lists that filter on
+    other things)."""
+    qs = _with_notice_start(Contract.objects.all())
+    return (qs.annotate(renewal_due=ExpressionWrapper(renewal_due_q(today=today),
+                                                      output_field=BooleanField()))
+            .order_by("-end_date", "-id"))

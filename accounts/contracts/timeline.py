@@ -21,22 +21,20 @@ def contracts_source(*, actor: Actor, account: Account, since: datetime.date | N
                      until: datetime.date | None) -> list[TimelineEntry]:
     """Contract start, end and — for active contracts — the start of the renewal notice window.
 
-    One query; the notice start is ``end_date - renewal_notice_days`` as in accounts.contracts.selectors.
-    Future dates are included: a contract that ends next quarter belongs on the timeline.
+    One query, or none on the 360° page, which has fetched the account's contracts already
+    (``account.contracts.all()``, ``accounts.profile.selectors.profile_prefetch``); the notice
+    start is ``end_date - renewal_notice_days`` as in accounts.contracts.selectors. Future dates
+    are included: a contract that ends next quarter belongs on the timeline.
     """
-    from accounts.contracts.models import Contract, ContractStatus
+    from accounts.contracts.models import ContractStatus
 
-    qs = Contract.objects.filter(account_id=account.pk).only(
-        "id", "number", "title", "start_date", "end_date", "status", "renewal_notice_days")
-    if since is not None:
-        # end_date is the latest of the three dates, so this bound loses nothing.
-        qs = qs.filter(end_date__gte=since)
-    if until is not None:
-        qs = qs.filter(start_date__lte=until)
+    # end_date is the latest of the three dates, so these bounds lose nothing.
+    contracts = [c for c in account.contracts.all()
+                 if (since is None or c.end_date >= since) and (until is None or c.start_date <= until)]
     today = clock.today(actor.tenant)
     url = (reverse("accounts:contract-list") + "?" + urlencode({"account": account.pk}))
     entries = []
-    for contract in qs:
+    for contract in contracts:
         data = {"contract_id": contract.pk}
         names = {"number": contract.number}
         detail = f"{contract.title} · {contract.get_status_display()}"

@@ -9,13 +9,15 @@ from django.shortcuts import render
 
 from accounts.account.models import Account
 from accounts.account.selectors import account_children
-from accounts.contacts.selectors import account_contacts, relationship_map
-from accounts.contracts.selectors import account_contracts
+from accounts.contacts.selectors import relationship_map
 from accounts.figures.selectors import key_figures
-from accounts.profile.selectors import account_profile_queryset, revenue_chart_data
+from accounts.profile.selectors import (
+    account_profile_queryset,
+    profile_prefetch,
+    revenue_chart_data,
+)
 from accounts.profile.timeline import account_timeline
-from accounts.team.forms import TeamMemberForm
-from accounts.team.selectors import account_team, team_candidates
+from accounts.team.selectors import account_team
 from accounts.tiering.panel import tier_panel
 from accounts.transactions.selectors import account_revenue_by_month
 from kam import clock
@@ -31,23 +33,20 @@ def get_profile_account(request: HttpRequest, account_id: int) -> Account:
     return get_or_404(account_profile_queryset(actor=request.actor), pk=account_id)
 
 
-def profile_page(request: HttpRequest, account: Account, *, team_form: TeamMemberForm | None = None,
-                 status: int = 200) -> HttpResponse:
-    """The 360° page of ``account`` (a bound team form with its errors when adding failed)."""
+def profile_page(request: HttpRequest, account: Account) -> HttpResponse:
+    """The 360° page of ``account``."""
     actor = request.actor
     today = clock.today(actor.tenant)
     can_manage_team = actor.can(Perm.ACCOUNT_ASSIGN_OWNER)
-    if can_manage_team and team_form is None:
-        team_form = TeamMemberForm(candidates=team_candidates(account=account))
+    profile_prefetch(account, today=today)
     series = account_revenue_by_month(account=account, months=24, today=today)
     context: dict[str, Any] = {
         "account": account,
         "figures": key_figures(account),
         "children": account_children(actor=actor, account=account)[:50],
-        "relationships": relationship_map(account_contacts(actor=actor, account_id=account.pk)),
+        "relationships": relationship_map(account.contacts.all()),
         "team": list(account_team(actor=actor, account=account)),
-        "team_form": team_form if can_manage_team else None,
-        "contracts": list(account_contracts(actor=actor, account=account, today=today)),
+        "contracts": list(account.contracts.all()),
         "timeline": account_timeline(actor=actor, account=account, limit=TIMELINE_LIMIT),
         "revenue_chart": revenue_chart_data(series, currency=actor.tenant.currency),
         "has_revenue": any(total for _month, total in series),
@@ -61,7 +60,7 @@ def profile_page(request: HttpRequest, account: Account, *, team_form: TeamMembe
         "tier": tier_panel(actor=actor, account=account, today=today),
         "tenant_time_zone": actor.tenant.time_zone,
     }
-    return render(request, "accounts/account_detail.html", context, status=status)
+    return render(request, "accounts/account_detail.html", context)
 
 
 @tenant_page()

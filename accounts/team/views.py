@@ -1,4 +1,4 @@
-"""Editing the account team from the 360° page: add a member in a role, remove one."""
+"""Editing the account team, from links on the 360° page: add a member in a role, remove one."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.profile.views import get_profile_account, profile_page
+from accounts.account.models import Account
+from accounts.profile.views import get_profile_account
 from accounts.team.forms import TeamMemberForm
-from accounts.team.selectors import team_candidates, team_queryset
+from accounts.team.selectors import account_team, team_candidates, team_queryset
 from accounts.team.services import team_member_add, team_member_remove
 from kam.decorators import tenant_page
 from kam.lists import get_or_404
@@ -24,10 +25,13 @@ def _team_url(account_id: int) -> str:
 
 @tenant_page(Perm.ACCOUNT_ASSIGN_OWNER)
 def team_add_view(request: HttpRequest, account_id: int) -> HttpResponse:
+    """A page of its own (like removing): the 360° page only links here, so it does not read
+    and render every member of the company on each view."""
     account = get_profile_account(request, account_id)
+    candidates = team_candidates(account=account)
     if request.method != "POST":
-        return redirect("accounts:account-detail", account_id=account.pk)
-    form = TeamMemberForm(request.POST, candidates=team_candidates(account=account))
+        return _add_page(request, account, TeamMemberForm(candidates=candidates))
+    form = TeamMemberForm(request.POST, candidates=candidates)
     if form.is_valid():
         try:
             member = team_member_add(actor=request.actor, account=account,
@@ -39,7 +43,15 @@ def team_add_view(request: HttpRequest, account_id: int) -> HttpResponse:
             messages.success(request, _("%(member)s joined the account team.") % {
                 "member": member.membership.display_name})
             return redirect(_team_url(account.pk))
-    return profile_page(request, account, team_form=form, status=400)
+    return _add_page(request, account, form, status=400)
+
+
+def _add_page(request: HttpRequest, account: Account, form: TeamMemberForm, *,
+              status: int = 200) -> HttpResponse:
+    return render(request, "accounts/account_team_add.html",
+                  {"account": account, "form": form,
+                   "team": list(account_team(actor=request.actor, account=account))},
+                  status=status)
 
 
 @tenant_page(Perm.ACCOUNT_ASSIGN_OWNER)

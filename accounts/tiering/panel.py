@@ -21,7 +21,7 @@ from accounts.tiering.selectors import (
     current_policy,
     tier_breakdowns,
 )
-from kam.jobs import data_as_of
+from kam.jobs import data_as_of_each
 from kam.roles import Actor, Perm
 
 PERCENT_CRITERIA = (Criterion.SHARE, Criterion.MARGIN, Criterion.GROWTH)
@@ -101,15 +101,16 @@ def criterion_value(key: str, raw: Any, *, currency: str) -> str:
 
 
 def tier_panel(*, actor: Actor, account: Account, today: datetime.date) -> TierPanel:
-    """Everything the tier panel shows. Four queries: the current policy, the live breakdown, and
+    """Everything the tier panel shows. Three queries: the current policy, the live breakdown, and
     the "data as of" times of the tiering and figures jobs. The stored tier and the override's
     author come joined with the account (``accounts.profile.selectors.account_profile_queryset``)."""
     state = account_tier_state(account)
     policy = current_policy()
     breakdown = tier_breakdowns(account_ids=[account.pk], policy=policy,
                                 today=today).get(account.pk)
+    as_of = data_as_of_each("tiering", "figures")
     panel = TierPanel(state=state, breakdown=breakdown, policy_version=policy.version,
-                      tiers_as_of=data_as_of("tiering"), figures_as_of=data_as_of("figures"),
+                      tiers_as_of=as_of["tiering"], figures_as_of=as_of["figures"],
                       can_override=actor.can(Perm.TIER_OVERRIDE))
     if breakdown is not None:
         panel.rows = [

@@ -69,6 +69,7 @@ def tier_changes_source(*, actor: Actor, account: Account, since: datetime.date 
         qs = qs.filter(changed_at__gte=start)
     if end is not None:
         qs = qs.filter(changed_at__lt=end)
-    qs = (qs.select_related("policy", "changed_by__user")
+    # The policy's criteria (a JSON document) are not needed here, only its version.
+    qs = (qs.select_related("policy", "changed_by__user").defer("policy__criteria")
           .order_by("-changed_at", "-id")[:TIER_TIMELINE_MAX])
     return [tier_change_entry(change) for change in qs]

@@ -187,8 +187,8 @@ PAGES: dict[str, Page] = {
     "accounts:account-history": Page({"GET": (403, 403, 200, 200, L, 404, L)}),
     "accounts:account-delete": Page({"GET": (403, 403, 200, 403, L, 404, L),
                             "POST": (403, 403, 302, 403, L, 404, L)}),
-    # The team: administrators (account.assign_owner). GET of "add" goes back to the account.
-    "accounts:account-team-add": Page({"GET": (403, 403, 302, 403, L, 404, L),
+    # The team: administrators (account.assign_owner); adding has a page of its own.
+    "accounts:account-team-add": Page({"GET": (403, 403, 200, 403, L, 404, L),
                               "POST": (403, 403, 302, 403, L, 404, L)},
                              body=lambda w: {"membership": str(w.a["target_member"].pk),
                                              "team_role": "technical_support"}),

@@ -18,6 +18,7 @@ from accounts.figures.services import figures_recompute
 from accounts.models import Account, AccountTeamMember, Contact, Contract, Transaction
 from accounts.profile import timeline as timeline_module
 from accounts.profile.timeline import TimelineEntry, account_timeline, register_timeline_source
+from accounts.tiering.services import tier_override_set
 from accounts.transactions.selectors import account_revenue_by_month
 from accounts.transactions.timeline import transactions_by_month_source
 from kam import clock
@@ -252,7 +253,8 @@ def test_executive_reads_everything_but_writes_nothing(client, exec_a, manager_a
     assert snapshot() == before
     # The read-only page offers no editing.
     page = client.get(reverse("accounts:account-detail", args=[account.pk]))
-    assert page.context["team_form"] is None and not page.context["can_change"]
+    assert not page.context["can_manage_team"] and not page.context["can_change"]
+    assert reverse("accounts:account-team-add", args=[account.pk]) not in page.content.decode()
     assert reverse("accounts:contact-create") not in page.content.decode()
 
 
@@ -261,16 +263,20 @@ def test_team_editing_needs_assign_owner(client, admin_a, manager_a, manager2_a)
     # A manager (no ACCOUNT_ASSIGN_OWNER) sees the team but cannot change it.
     login(client, manager_a)
     page = client.get(reverse("accounts:account-detail", args=[account.pk]))
-    assert page.status_code == 200 and page.context["team_form"] is None
+    assert page.status_code == 200 and not page.context["can_manage_team"]
+    assert client.get(reverse("accounts:account-team-add", args=[account.pk])).status_code == 403
     response = client.post(reverse("accounts:account-team-add", args=[account.pk]),
                            {"membership": manager2_a.pk, "team_role": "sales"})
     assert response.status_code == 403
     assert not AccountTeamMember.unscoped_all_tenants.exists()
 
-    # The administrator adds a member …
+    # The administrator adds a member, from a page the 360° page links to …
     login(client, admin_a)
-    page = client.get(reverse("accounts:account-detail", args=[account.pk]))
-    choices = list(page.context["team_form"].fields["membership"].queryset)
+    add_url = reverse("accounts:account-team-add", args=[account.pk])
+    assert add_url in client.get(reverse("accounts:account-detail", args=[account.pk])).content.decode()
+    page = client.get(add_url)
+    assert page.status_code == 200
+    choices = list(page.context["form"].fields["membership"].queryset)
     assert manager2_a in choices
     response = client.post(reverse("accounts:account-team-add", args=[account.pk]),
                            {"membership": manager2_a.pk, "team_role": "technical_support"})
@@ -279,14 +285,14 @@ def test_team_editing_needs_assign_owner(client, admin_a, manager_a, manager2_a)
     assert (member.account_id, member.membership_id, member.team_role) == (
         account.pk, manager2_a.pk, "technical_support")
     # … who is no longer offered, and a duplicate or a bad role is a 400 that adds nothing.
-    page = client.get(reverse("accounts:account-detail", args=[account.pk]))
-    assert manager2_a not in list(page.context["team_form"].fields["membership"].queryset)
+    page = client.get(add_url)
+    assert manager2_a not in list(page.context["form"].fields["membership"].queryset)
     for data in ({"membership": manager2_a.pk, "team_role": "sales"},
                  {"membership": manager_a.pk, "team_role": "janitor"},
                  {"membership": "", "team_role": "sales"}):
         response = client.post(reverse("accounts:account-team-add", args=[account.pk]), data)
         assert response.status_code == 400
-        assert response.context["team_form"].errors
+        assert response.context["form"].errors
     assert AccountTeamMember.unscoped_all_tenants.count() == 1
 
     # Removing asks first: GET confirms and removes nothing, POST removes.
@@ -839,16 +845,20 @@ def test_360_page_costs_a_constant_number_of_queries(client, admin_a):
 
     assert count(big) == count(small)
     # 1 session, 2 user, 3 memberships with their tenants,
-    # 4 the account with owner (and user), parent and figures joined,
-    # 5 revenue by month for the chart (one GROUP BY), 6 contacts (active and former),
-    # 7 team with members' users, 8 contracts with the renewal-due flag,
-    # 9-11 the timeline: transactions per month (one GROUP BY), contacts, contracts (one query
-    # per source), 12 the timeline's tier changes (accounts.tier_timeline),
-    # 13 the current tiering policy, 14 the live tier breakdown (accounts.tiering.tier_breakdowns),
-    # 15 "data as of" of the tiering job, 16 "data as of" of the figures job (kam.jobs.data_as_of),
-    # 17 the team form's member choices (shown to those who may edit the team),
-    # 18 subsidiaries (read by the template). The stored tier is joined to the account (4).
-    assert count(small) == 18
+    # 4 the account with owner (and user), parent, figures and stored tier joined,
+    # 5 its contacts (active and former), 6 its contracts with the renewal-due flag (both
+    # prefetched once for the page's sections and the timeline's sources),
+    # 7 revenue by month for the chart (one GROUP BY), 8 team with members' users,
+    # 9 the timeline's transactions per month (one GROUP BY), 10 the timeline's tier changes,
+    # 11 the current tiering policy, 12 the live tier breakdown (accounts.tiering.tier_breakdowns),
+    # 13 "data as of" of the tiering and figures jobs (kam.jobs.data_as_of_each),
+    # 14 subsidiaries (read by the template). Adding to the team has a page of its own.
+    assert count(small) == 14
+    # An override adds one: its author with their user (prefetched, so none without one).
+    with tenant_context(tenant):
+        tier_override_set(account=big, tier="strategic", reason="framework deal",
+                          until=clock.today(tenant) + datetime.timedelta(days=30), by=admin_a)
+    assert count(big) == 15
 
 
 @pytest.mark.parametrize("url_name", ["accounts:contact-list", "accounts:contract-list",
