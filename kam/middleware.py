@@ -38,11 +38,14 @@ def active_memberships(user) -> list[Membership]:
     """All active memberships of a user, across tenants (one query)."""
     # Cross-tenant by nature: this is how we learn which tenants the user may enter.
     with system_read("which tenants may this user enter"):
-        return list(
-            Membership.unscoped_all_tenants.select_related("tenant", "user")
+        memberships = list(
+            Membership.unscoped_all_tenants.select_related("tenant")
             .filter(user=user, is_active=True, tenant__is_active=True)
             .order_by("tenant__name")
         )
+    for membership in memberships:  # the request's user: no second read of auth_user
+        membership.user = user
+    return memberships
 
 
 class TenantMiddleware:

@@ -64,7 +64,9 @@ def account_get(*, actor: Actor, account_id: int) -> Account:
 
 
 def account_children(*, actor: Actor, account: Account) -> QuerySet[Account]:
-    return account_visible_queryset(actor=actor).filter(parent_id=account.pk).order_by("name")
+    """The subsidiaries of ``account`` the actor may see, by name (their names and ids)."""
+    return (account_visible_queryset(actor=actor).filter(parent_id=account.pk)
+            .only("id", "name").order_by("name"))
 
 
 def member_choices(*, active_only: bool = True) -> QuerySet[Membership]:

@@ -8,8 +8,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from django.db.models import Count, Max, Q, Sum
-from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import ngettext
@@ -30,48 +28,34 @@ def transactions_by_month_source(*, actor: Actor, account: Account, since: datet
                                  until: datetime.date | None) -> list[TimelineEntry]:
     """One entry per month with transactions: orders and their total, refunds counted apart.
 
-    One GROUP BY query. The entry is dated on the month's last transaction, so it sits where the
-    month's activity ended.
+    One GROUP BY query (``accounts.transactions.selectors.account_months``). The entry is dated
+    on the month's last transaction, so it sits where the month's activity ended.
     """
-    from accounts.transactions.models import Transaction
+    from accounts.transactions.selectors import account_months
 
-    qs = Transaction.objects.filter(account_id=account.pk)
-    if since is not None:
-        qs = qs.filter(date__gte=since)
-    if until is not None:
-        qs = qs.filter(date__lte=until)
-    is_refund = Q(refund_of__isnull=False)
-    rows = (qs.annotate(month=TruncMonth("date")).values("month")
-            .annotate(last_date=Max("date"),
-                      orders=Count("id", filter=~is_refund), order_total=Sum("amount", filter=~is_refund),
-                      refunds=Count("id", filter=is_refund), refund_total=Sum("amount", filter=is_refund))
-            .order_by("-month"))
     list_url = reverse("accounts:transaction-list")
     entries = []
-    for row in rows:
-        month: datetime.date = row["month"]
-        if isinstance(month, datetime.datetime):  # defensive: TruncMonth of a date is a date
-            month = month.date()
+    for row in account_months(account=account, since=since, until=until):
+        month = row.month
         month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
-        order_total = row["order_total"] or Decimal("0")
-        refund_total = row["refund_total"] or Decimal("0")
+        order_total, refund_total = row.order_total, row.refund_total
         title = ngettext(
             "%(month)s: %(count)d order, %(total)s",
-            "%(month)s: %(count)d orders, %(total)s", row["orders"],
-        ) % {"month": formats.date_format(month, "YEAR_MONTH_FORMAT"), "count": row["orders"],
+            "%(month)s: %(count)d orders, %(total)s", row.orders,
+        ) % {"month": formats.date_format(month, "YEAR_MONTH_FORMAT"), "count": row.orders,
              "total": money(actor, order_total)}
         detail = ""
-        if row["refunds"]:
+        if row.refunds:
             detail = ngettext(
-                "%(count)d refund, %(total)s", "%(count)d refunds, %(total)s", row["refunds"],
-            ) % {"count": row["refunds"], "total": money(actor, refund_total)}
+                "%(count)d refund, %(total)s", "%(count)d refunds, %(total)s", row.refunds,
+            ) % {"count": row.refunds, "total": money(actor, refund_total)}
         query = urlencode({"account": account.pk, "date_after": month.isoformat(),
                            "date_before": month_end.isoformat()})
         entries.append(TimelineEntry(
-            when=row["last_date"], kind="transactions", title=title, detail=detail,
+            when=row.last_date, kind="transactions", title=title, detail=detail,
             url=f"{list_url}?{query}",
-            data={"month": month, "orders": row["orders"], "order_total": order_total,
-                  "refunds": row["refunds"], "refund_total": refund_total,
+            data={"month": month, "orders": row.orders, "order_total": order_total,
+                  "refunds": row.refunds, "refund_total": refund_total,
                   "net_total": order_total + refund_total},
         ))
     return entries
