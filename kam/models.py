@@ -18,9 +18,14 @@ from kam.tenancy import TenantOwned
 
 def person_name(user) -> str:
     """张伟 for Chinese names (family name first, no space), "Olivia Chen" otherwise."""
-    first, last = user.first_name.strip(), user.last_name.strip()
+    return name_of(user.first_name, user.last_name, user.get_username())
+
+
+def name_of(first: str, last: str, username: str) -> str:
+    """``person_name`` from the user's name parts (for reads that have no User object)."""
+    first, last = first.strip(), last.strip()
     if not (first or last):
-        return user.get_username()
+        return username
     if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
         return f"{last}{first}"
     return f"{first} {last}".strip()
