@@ -71,9 +71,9 @@ PREFIX = "LOAD-"
 KEY_PREFIX = "bench-load-"
 COMMAND = "bench/load"  # the audit actor of in_bench_tenant() in this script
 POOL_SIZE = 1_000
-OPS = ("list", "detail", "360", "bulk", "update")
+OPS = ("list", "detail", "360", "timeline", "bulk", "update")
 OP_LABELS = {"list": "list (API)", "detail": "detail (API)", "360": "360° page",
-             "bulk": "bulk (API)", "update": "update (API)"}
+             "timeline": "  its timeline", "bulk": "bulk (API)", "update": "update (API)"}
 WEIGHTS = {"list": 30, "detail": 25, "360": 25, "bulk": 10, "update": 10}
 ACCESS_FORMAT = "%({x-bench-op}i)s %(s)s %(D)s"
 
@@ -158,8 +158,11 @@ def run_client(config_path: str, result_path: str) -> int:
 
         @task(WEIGHTS["360"])
         def profile_page(self) -> None:
-            self.call("360", "GET", f"/accounts/{self.rng.choice(account_ids)}/", 200,
-                      headers=cookie)
+            # What a browser does: the page, then its timeline section (htmx, on load).
+            account_id = self.rng.choice(account_ids)
+            if self.call("360", "GET", f"/accounts/{account_id}/", 200, headers=cookie) is not None:
+                self.call("timeline", "GET", f"/accounts/{account_id}/timeline/recent/", 200,
+                          headers={**cookie, "HX-Request": "true"})
 
         @task(WEIGHTS["bulk"])
         def bulk(self) -> None:

@@ -112,10 +112,11 @@ def _local_date(entry: TimelineEntry, tz: datetime.tzinfo) -> datetime.date:
     return _sort_key(entry, tz).date()
 
 
-def account_timeline(*, actor: Actor, account: Account, limit: int = DEFAULT_LIMIT,
+def account_timeline(*, actor: Actor, account: Account, limit: int | None = DEFAULT_LIMIT,
                      since: datetime.date | None = None, until: datetime.date | None = None
                      ) -> list[TimelineEntry]:
-    """Entries of every registered source for one (visible) account, newest first.
+    """Entries of every registered source for one (visible) account, newest first (all of them
+    with ``limit=None``).
 
     Costs the sum of the sources' fixed query counts (one each for the built-in sources).
     """
@@ -127,4 +128,27 @@ def account_timeline(*, actor: Actor, account: Account, limit: int = DEFAULT_LIM
             if (since is None or day >= since) and (until is None or day <= until):
                 entries.append(entry)
     entries.sort(key=lambda e: _sort_key(e, tz), reverse=True)
-    return entries[:limit]
+    return entries if limit is None else entries[:limit]
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[TimelineEntry]
+    older_until: datetime.date | None  # ``until`` of the next, older page; None: this is the last
+
+
+def timeline_page(*, actor: Actor, account: Account, size: int,
+                  until: datetime.date | None = None) -> TimelinePage:
+    """The newest ``size`` entries dated ``until`` or earlier (the tenant's days), and where the
+    next page starts. A page ends with a whole day — it runs over ``size`` rather than split one —
+    so the next page, every entry up to the day before, misses nothing and repeats nothing."""
+    tz = clock.tenant_zone(actor.tenant)
+    entries = account_timeline(actor=actor, account=account, limit=None, until=until)
+    if len(entries) <= size:
+        return TimelinePage(entries=entries, older_until=None)
+    last_day = _local_date(entries[size - 1], tz)
+    end = size
+    while end < len(entries) and _local_date(entries[end], tz) == last_day:
+        end += 1
+    older = last_day - datetime.timedelta(days=1) if end < len(entries) else None
+    return TimelinePage(entries=entries[:end], older_until=older)

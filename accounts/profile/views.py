@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.account.models import Account
-from accounts.account.selectors import account_children
+from accounts.account.selectors import account_children, account_visible_queryset
 from accounts.contacts.selectors import relationship_map
 from accounts.figures.selectors import key_figures
 from accounts.profile.selectors import (
@@ -16,7 +18,7 @@ from accounts.profile.selectors import (
     profile_prefetch,
     revenue_chart_data,
 )
-from accounts.profile.timeline import account_timeline
+from accounts.profile.timeline import timeline_page
 from accounts.team.selectors import account_team
 from accounts.tiering.panel import tier_panel
 from accounts.transactions.selectors import account_revenue_by_month
@@ -25,7 +27,11 @@ from kam.decorators import tenant_page
 from kam.lists import get_or_404
 from kam.roles import Perm
 
-TIMELINE_LIMIT = 50
+# The 360° page's timeline section shows the newest entries, loaded after the page (htmx) from
+# account_timeline_recent: the sources grow with every app (visits, requests, surveys, risk), the
+# page's own cost does not. The whole timeline, a page at a time, is account_timeline_view's.
+TIMELINE_RECENT = 20
+TIMELINE_PAGE = 50
 
 
 def get_profile_account(request: HttpRequest, account_id: int) -> Account:
@@ -47,7 +53,6 @@ def profile_page(request: HttpRequest, account: Account) -> HttpResponse:
         "relationships": relationship_map(account.contacts.all()),
         "team": list(account_team(actor=actor, account=account)),
         "contracts": list(account.contracts.all()),
-        "timeline": account_timeline(actor=actor, account=account, limit=TIMELINE_LIMIT),
         "revenue_chart": revenue_chart_data(series, currency=actor.tenant.currency),
         "has_revenue": any(total for _month, total in series),
         "currency": actor.tenant.currency,
@@ -66,3 +71,27 @@ def profile_page(request: HttpRequest, account: Account) -> HttpResponse:
 @tenant_page()
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     return profile_page(request, get_profile_account(request, account_id))
+
+
+@tenant_page()
+def account_timeline_recent(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The 360° page's timeline section (an htmx partial): the newest entries."""
+    account = get_or_404(account_visible_queryset(actor=request.actor), pk=account_id)
+    page = timeline_page(actor=request.actor, account=account, size=TIMELINE_RECENT)
+    return render(request, "accounts/_timeline.html",
+                  {"account": account, "page": page, "recent": True})
+
+
+@tenant_page()
+def account_timeline_view(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The whole timeline of an account, newest first, a page at a time (``?until=`` a date)."""
+    account = get_or_404(account_visible_queryset(actor=request.actor), pk=account_id)
+    until = None
+    if "until" in request.GET:
+        try:
+            until = datetime.date.fromisoformat(request.GET["until"])
+        except ValueError:
+            raise BadRequest("until must be a date (YYYY-MM-DD)") from None
+    page = timeline_page(actor=request.actor, account=account, size=TIMELINE_PAGE, until=until)
+    return render(request, "accounts/account_timeline.html",
+                  {"account": account, "page": page, "until": until})

@@ -181,6 +181,8 @@ PAGES: dict[str, Page] = {
     "accounts:account-create": Page({"GET": (200, 200, 200, 403, L, 200, L),
                             "POST": (302, 400, 302, 403, L, 400, L)}, body=_account_form),
     "accounts:account-detail": Page({"GET": (200, 404, 200, 200, L, 404, L)}),
+    "accounts:account-timeline": Page({"GET": (200, 404, 200, 200, L, 404, L)}),
+    "accounts:account-timeline-recent": Page({"GET": (200, 404, 200, 200, L, 404, L)}),
     "accounts:account-edit": Page({"GET": (200, 404, 200, 403, L, 404, L),
                           "POST": (302, 404, 302, 403, L, 404, L)}, body=_account_edit_form),
     # The change history: audit.read (administrators and executives; managers never).

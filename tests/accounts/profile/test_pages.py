@@ -798,8 +798,8 @@ def test_other_apps_can_register_a_source(client, admin_a):
     register_timeline_source(visits_source)  # idempotent
     try:
         login(client, admin_a)
-        response = client.get(reverse("accounts:account-detail", args=[account.pk]))
-        kinds = [e.kind for e in response.context["timeline"]]
+        response = client.get(reverse("accounts:account-timeline-recent", args=[account.pk]))
+        kinds = [e.kind for e in response.context["page"].entries]
         assert kinds.index("visit") == kinds.index("contact-left") + 1
         assert seen == [account.pk]
         assert "Visit: quarterly review" in response.content.decode()
@@ -807,6 +807,46 @@ def test_other_apps_can_register_a_source(client, admin_a):
     finally:
         timeline_module.unregister_timeline_source(visits_source)
     assert visits_source not in timeline_module.timeline_sources()
+
+
+def test_timeline_pages_end_with_a_whole_day_and_miss_nothing(client, admin_a):
+    account = make_account(admin_a.tenant, "Busy days")
+    days = [datetime.date(2024, 1, 1) + datetime.timedelta(days=i) for i in range(40)]
+
+    def three_a_day(*, actor, account, since, until):  # 120 entries, three on each day
+        return [TimelineEntry(when=day, kind="visit", title=f"{day} #{n}")
+                for day in days for n in range(3)]
+
+    register_timeline_source(three_a_day)
+    try:
+        login(client, admin_a)
+        url = reverse("accounts:account-timeline", args=[account.pk])
+        seen, until, pages = [], None, 0
+        while True:
+            response = client.get(url, {"until": until.isoformat()} if until else {})
+            assert response.status_code == 200
+            page = response.context["page"]
+            titles = [e.title for e in page.entries if e.kind == "visit"]
+            # 50 a page, but never a day split: the 50th entry's day is completed (51 entries).
+            assert len(titles) == (51 if page.older_until else len(titles))
+            if page.older_until:
+                assert page.entries[-1].when == page.older_until + datetime.timedelta(days=1)
+                assert f"?until={page.older_until.isoformat()}" in response.content.decode()
+            seen += titles
+            pages += 1
+            if page.older_until is None:
+                break
+            until = page.older_until
+        assert pages == 3 and len(seen) == len(set(seen)) == 120
+        # The 360° page's section: the newest 20 (a whole day: 21) and a link to the rest.
+        recent = client.get(reverse("accounts:account-timeline-recent", args=[account.pk]))
+        assert len(recent.context["page"].entries) == 21
+        assert url in recent.content.decode()
+        # A malformed date is the product's 400, not a 500 or a silent first page.
+        assert client.get(url, {"until": "2024-13-01"}).status_code == 400
+        assert client.get(url, {"until": "yesterday"}).status_code == 400
+    finally:
+        timeline_module.unregister_timeline_source(three_a_day)
 
 
 # --- query counts ----------------------------------------------------------------------------------
@@ -846,19 +886,40 @@ def test_360_page_costs_a_constant_number_of_queries(client, admin_a):
     assert count(big) == count(small)
     # 1 session, 2 user, 3 memberships with their tenants,
     # 4 the account with owner (and user), parent, figures and stored tier joined,
-    # 5 its contacts (active and former), 6 its contracts with the renewal-due flag (both
-    # prefetched once for the page's sections and the timeline's sources),
+    # 5 its contacts (active and former), 6 its contracts with the renewal-due flag,
     # 7 revenue by month for the chart (one GROUP BY), 8 team with members' users,
-    # 9 the timeline's transactions per month (one GROUP BY), 10 the timeline's tier changes,
-    # 11 the current tiering policy, 12 the live tier breakdown (accounts.tiering.tier_breakdowns),
-    # 13 "data as of" of the tiering and figures jobs (kam.jobs.data_as_of_each),
-    # 14 subsidiaries (read by the template). Adding to the team has a page of its own.
-    assert count(small) == 14
+    # 9 the current tiering policy, 10 the live tier breakdown (accounts.tiering.tier_breakdowns),
+    # 11 "data as of" of the tiering and figures jobs (kam.jobs.data_as_of_each),
+    # 12 subsidiaries (read by the template). The timeline comes in a request of its own (below);
+    # adding to the team has a page of its own.
+    assert count(small) == 12
     # An override adds one: its author with their user (prefetched, so none without one).
     with tenant_context(tenant):
         tier_override_set(account=big, tier="strategic", reason="framework deal",
                           until=clock.today(tenant) + datetime.timedelta(days=30), by=admin_a)
-    assert count(big) == 15
+    assert count(big) == 13
+
+
+@pytest.mark.parametrize("url_name", ["accounts:account-timeline-recent", "accounts:account-timeline"])
+def test_timeline_costs_a_constant_number_of_queries(client, admin_a, url_name):
+    tenant = admin_a.tenant
+    small = make_account(tenant, "Small", owner=admin_a)
+    big = make_account(tenant, "Big", owner=admin_a)
+    members = [make_member(tenant, f"member{i}", "manager") for i in range(3)]
+    fill_account(small, 1, members[:1])
+    fill_account(big, 30, members)
+    login(client, admin_a)
+    client.get(reverse("accounts:account-list"))  # the first request stores the tenant in the session
+
+    def count(account: Account) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse(url_name, args=[account.pk]))
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    # 1 session, 2 user, 3 memberships, 4 the account (visible), 5-8 one per source:
+    # transactions per month, contacts, contracts, tier changes.
+    assert count(big) == count(small) == 4 + len(timeline_module.timeline_sources()) == 8
 
 
 @pytest.mark.parametrize("url_name", ["accounts:contact-list", "accounts:contract-list",

@@ -361,8 +361,8 @@ def test_timeline_shows_every_kind_of_tier_change(client, admin_a, exec_a, book)
         AccountTier.objects.filter(account=account).update(
             override_until=in_days(tenant, -1))
     tier_recompute(tenant_id=tenant.pk)
-    response = client.get(reverse("accounts:account-detail", args=[account.pk]), **EN)
-    tier_entries = [e for e in response.context["timeline"] if e.kind.startswith("tier-")]
+    response = client.get(reverse("accounts:account-timeline", args=[account.pk]), **EN)
+    tier_entries = [e for e in response.context["page"].entries if e.kind.startswith("tier-")]
     assert [e.title for e in tier_entries] == [
         "Override ended (expired): Important → Strategic",
         "Override: Strategic → Important, set by exec_a",
@@ -377,8 +377,8 @@ def test_timeline_shows_every_kind_of_tier_change(client, admin_a, exec_a, book)
     assert "Tier: Key → Strategic (score 82.00, policy v1, computed)" in body
     assert 'class="kam-tl-tier"' in body
     # Translated.
-    zh = client.get(reverse("accounts:account-detail", args=[account.pk]),
-                    HTTP_ACCEPT_LANGUAGE="zh-CN").context["timeline"]
+    zh = client.get(reverse("accounts:account-timeline-recent", args=[account.pk]),
+                    HTTP_ACCEPT_LANGUAGE="zh-CN").context["page"].entries
     assert any("关键" in e.title and "战略" in e.title for e in zh)
 
 
