@@ -181,7 +181,7 @@ def test_all_or_nothing_rejects_the_file_and_writes_nothing(admin_a, tenant_a):
     assert not Account.unscoped_all_tenants.filter(tenant=tenant_a).exists()
     failed = report_rows(job)
     assert [r["客户名称"] for r in failed] == [r[1] for r in BAD_ROWS]
-    assert all(r["errors"] for r in failed)
+    assert all(r["错误"] for r in failed)
 
 
 def test_valid_only_imports_valid_rows_and_reports_the_rest(admin_a, tenant_a):
@@ -198,25 +198,54 @@ def test_valid_only_imports_valid_rows_and_reports_the_rest(admin_a, tenant_a):
     assert (child.parent_id, child.industry, child.strategic_value, child.owner_id) == (
         parent.pk, "energy", 3, admin_a.pk)
     failed = report_rows(job)
-    assert list(failed[0]) == [*ACCOUNT_HEADER, "errors"]
-    by_name = {r["客户名称"]: r["errors"] for r in failed}
+    assert list(failed[0]) == [*ACCOUNT_HEADER, "错误"]  # the tenant's language: Chinese
+    by_name = {r["客户名称"]: r["错误"] for r in failed}
     assert set(by_name) == {r[1] for r in BAD_ROWS}
-    assert by_name[""].startswith("客户名称:")
-    assert by_name["坏码公司"].startswith("统一社会信用代码:")
-    assert by_name["行业错"].startswith("行业:")
-    assert by_name["人数错"].startswith("员工人数:")
-    assert by_name["价值错"].startswith("战略价值:")
-    assert by_name["重复"].startswith("外部编号:") and "2" in by_name["重复"]
-    assert by_name["无编号"].startswith("外部编号:")
-    assert by_name["无上级"].startswith("上级客户:")
-    assert by_name["无主"].startswith("负责人:")
+    assert by_name[""].startswith("客户名称：")
+    assert by_name["坏码公司"].startswith("统一社会信用代码：")
+    assert by_name["行业错"].startswith("行业：")
+    assert by_name["人数错"].startswith("员工人数：")
+    assert by_name["价值错"].startswith("战略价值：")
+    assert by_name["重复"].startswith("外部编号：") and "2" in by_name["重复"]
+    assert by_name["无编号"].startswith("外部编号：")
+    assert by_name["无上级"].startswith("上级客户：")
+    assert by_name["无主"].startswith("负责人：")
 
 
-def test_messages_follow_the_tenants_language(admin_b):
+def test_messages_follow_the_tenants_language_without_a_starter_language(admin_b):
     job = run(admin_b, "accounts", csv_bytes([["external_id", "name", "industry"],
                                               ["X-1", "", "zombies"]]))
-    assert report_rows(job)[0]["errors"] == (
+    assert report_rows(job)[0]["Errors"] == (
         "name: This field is required.; industry: Value 'zombies' is not a valid choice.")
+
+
+@pytest.mark.parametrize("browser,errors,message", [
+    ("zh-CN", {"错误": "name：此字段为必填项。 industry：值 'zombies' 不是有效选项。"},
+     "1 行失败，因此未导入任何数据。"),
+    ("en", {"Errors": "name: This field is required.; industry: Value 'zombies' is not a valid "
+                      "choice."}, "1 row failed, so nothing was imported."),
+])
+def test_the_failed_rows_are_in_the_language_of_who_started_the_import(
+        client, admin_b, browser, errors, message):
+    """An English company's member working in Chinese gets the failed rows in Chinese — the
+    column names of the file stay as they were — and the other way round."""
+    login(client, admin_b)
+    upload = client.post(reverse("accounts:import-upload"), {
+        "kind": "accounts", "mode": "all_or_nothing",
+        "file": SimpleUploadedFile("a.csv", csv_bytes([["external_id", "name", "industry"],
+                                                       ["X-1", "", "zombies"]]))},
+        HTTP_ACCEPT_LANGUAGE=browser)
+    client.post(upload["Location"], {"external_id": "external_id", "name": "name",
+                                     "industry": "industry", "mode": "all_or_nothing"},
+                HTTP_ACCEPT_LANGUAGE=browser)
+    with tenant_context(admin_b.tenant):
+        job = ImportJob.objects.get()
+        import_run(job_id=job.pk)  # in a worker: no request, no browser
+        job.refresh_from_db()
+    assert job.status == "rejected" and job.error_message == message
+    failed = report_rows(job)
+    assert [{k: v for k, v in row.items() if k in errors} for row in failed] == [errors]
+    assert list(failed[0])[:3] == ["external_id", "name", "industry"]
 
 
 def test_same_file_twice_changes_nothing(admin_a, tenant_a):
@@ -274,9 +303,9 @@ def test_xlsx_transactions_upsert_and_refresh_figures(admin_a, tenant_a, today):
         figures = AccountFigures.objects.get(account=account)
     assert amounts == {"T-1": Decimal("1234.50"), "T-2": Decimal("2000.00")}
     assert figures.revenue_12m == Decimal("3234.50")
-    failed = {r["订单编号"]: r["errors"] for r in report_rows(job)}
+    failed = {r["订单编号"]: r["错误"] for r in report_rows(job)}
     assert set(failed) == {"T-3", "T-4"}
-    assert failed["T-3"].startswith("日期:") and failed["T-4"].startswith("金额:")
+    assert failed["T-3"].startswith("日期：") and failed["T-4"].startswith("金额：")
     again = run(admin_a, "transactions", content, name="orders.xlsx")
     assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 2)
 
@@ -296,10 +325,10 @@ def test_contacts_import_with_email_and_phone_rules(admin_a, tenant_a):
         wang = Contact.objects.get(external_id="P-1")
     assert (wang.level, wang.phone, wang.birthday) == ("leadership", "138 0013 8000",
                                                        date(1970, 5, 1))
-    failed = {r["联系人编号"]: r["errors"] for r in report_rows(job)}
-    assert failed["P-2"].startswith("邮箱:")  # the same address, whatever the case
-    assert "手机:" in failed["P-3"] and "邮箱:" in failed["P-3"]
-    assert failed["P-4"].startswith("客户编号:")
+    failed = {r["联系人编号"]: r["错误"] for r in report_rows(job)}
+    assert failed["P-2"].startswith("邮箱：")  # the same address, whatever the case
+    assert "手机：" in failed["P-3"] and "邮箱：" in failed["P-3"]
+    assert failed["P-4"].startswith("客户编号：")
 
 
 def test_rows_naming_another_tenants_accounts_fail(admin_a, admin_b, tenant_a, tenant_b):
@@ -330,7 +359,7 @@ def test_manager_cannot_take_over_invisible_accounts_or_assign_others(manager_a,
         ["M-3", "Given away", "manager2_a"],
         ["M-4", "Also mine", "manager_a"],
     ]))
-    failed = {r["外部编号"]: r["errors"] for r in report_rows(job)}
+    failed = {r["外部编号"]: r["错误"] for r in report_rows(job)}
     assert set(failed) == {"M-1", "M-2", "M-3"}  # M-1: a manager cannot leave an account ownerless
     with tenant_context(tenant_a):
         assert Account.objects.get(external_id="M-2").name == "Theirs"
@@ -381,6 +410,21 @@ def test_full_flow_through_the_pages(client, admin_a, tenant_a, django_capture_o
     assert [r["编号"] for r in csv.DictReader(io.StringIO(text))] == ["F-2"]
     listing = client.get(reverse("accounts:import-list")).content.decode()
     assert "a.csv" in listing
+
+
+def test_result_counts_read_as_counts_not_as_dates(client, admin_a):
+    """"Created"/"Updated" of an import are row counts (新建 / 更新), not the date columns of the
+    same words elsewhere (创建时间 / 更新时间)."""
+    job = run(admin_a, "accounts", csv_bytes([["外部编号", "客户名称"], ["A-1", "甲"]]))
+    login(client, admin_a)
+    page = client.get(reverse("accounts:import-detail", args=[job.pk]),
+                      HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "<dt>新建</dt>" in page and "<dt>更新</dt>" in page
+    assert "创建时间" not in page and "更新时间" not in page
+    assert "所有导入记录" in page and "全部导入<" not in page  # not "import everything"
+    listing = client.get(reverse("accounts:import-list"), HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert "<th>新建</th><th>更新</th>" in listing.content.decode()
+    assert "创建时间" not in listing.content.decode()
 
 
 def test_list_query_count_is_constant(client, admin_a, tenant_a):
