@@ -11,17 +11,19 @@ from decimal import Decimal
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook
 
 from accounts.imports import batcher as import_batcher
 from accounts.imports import run as import_run_module
 from accounts.imports.run import import_run
 from accounts.imports.services import import_create, import_start
-from accounts.imports.specs import suggest_mapping
+from accounts.imports.specs import SPECS, _norm_header, suggest_mapping
 from accounts.models import Account, AccountFigures, Contact, ImportJob, Transaction
 from kam.roles import Actor
 from kam.tenancy import tenant_context
@@ -97,6 +99,53 @@ def test_chinese_headers_are_suggested():
                                                          "account_name", "name", "email"])
     assert exported == {"external_id": "external_id", "account": "account_external_id",
                         "name": "name", "email": "email"}
+
+
+@pytest.mark.parametrize("kind,columns,expected", [
+    ("accounts",
+     ["Customer no.", "Customer", "USCC", "Sector", "State", "City", "Headcount", "Turnover",
+      "Parent account ID", "Account manager", "Status", "Credit", "Remarks", "Something else"],
+     {"external_id": "Customer no.", "name": "Customer", "unified_social_credit_code": "USCC",
+      "industry": "Sector", "province": "State", "city": "City", "employee_count": "Headcount",
+      "annual_revenue_band": "Turnover", "parent": "Parent account ID",
+      "owner": "Account manager", "lifecycle_status": "Status", "credit_rating": "Credit",
+      "notes": "Remarks"}),
+    ("contacts",
+     ["Contact ID", "Customer ID", "Full name", "Position", "Dept", "Seniority", "Role",
+      "Relationship", "Mobile number", "E-mail address", "WeChat", "Date of birth"],
+     {"external_id": "Contact ID", "account": "Customer ID", "name": "Full name",
+      "title": "Position", "department": "Dept", "level": "Seniority", "buying_role": "Role",
+      "relationship_strength": "Relationship", "phone": "Mobile number",
+      "email": "E-mail address", "wechat_id": "WeChat", "birthday": "Date of birth"}),
+    ("transactions",
+     ["Order number", "Customer", "Order date", "Amount", "Gross profit", "Product"],
+     {"external_id": "Order number", "account": "Customer", "date": "Order date",
+      "amount": "Amount", "gross_margin": "Gross profit", "product_line": "Product"}),
+    ("transactions", ["Order no.", "Account number", "Invoice date", "Total", "Margin", "Category"],
+     {"external_id": "Order no.", "account": "Account number", "date": "Invoice date",
+      "amount": "Total", "gross_margin": "Margin", "product_line": "Category"}),
+])
+def test_english_headers_are_suggested(kind, columns, expected):
+    """As complete as the Chinese ones: the names an English spreadsheet gives its columns."""
+    assert suggest_mapping(kind=kind, columns=columns) == expected
+
+
+@pytest.mark.parametrize("kind", SPECS)
+def test_a_header_names_one_field_only(kind):
+    """Every name a header is recognised by (field names, labels in every language, synonyms)
+    belongs to one field of the kind, so no suggestion depends on the order they are tried in."""
+    spec = SPECS[kind]
+    owners: dict[str, set[str]] = {}
+    for f in spec.fields:
+        names = [f.name, *f.synonyms]
+        for lang, _name in settings.LANGUAGES:
+            with translation.override(lang):
+                names.append(spec.label(f.name))
+                if f.ref is None:
+                    names.append(str(spec.model._meta.get_field(f.name).verbose_name))
+        for name in names:
+            owners.setdefault(_norm_header(name), set()).add(f.name)
+    assert {key: fields for key, fields in owners.items() if len(fields) > 1} == {}
 
 
 def test_upload_page_sniffs_gb18030_semicolons_and_shows_preview(client, admin_a):
