@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook
 
+from accounts.exports.selectors import EXPORTS
 from accounts.imports import batcher as import_batcher
 from accounts.imports import run as import_run_module
 from accounts.imports.run import import_run
@@ -99,6 +100,23 @@ def test_chinese_headers_are_suggested():
                                                          "account_name", "name", "email"])
     assert exported == {"external_id": "external_id", "account": "account_external_id",
                         "name": "name", "email": "email"}
+
+
+# The export column (its key) each import field is read from.
+EXPORTED_AS = {"parent": "parent_external_id", "owner": "owner", "account": "account_external_id"}
+
+
+@pytest.mark.parametrize("header", ["zh-hans", "en", "keys"])
+@pytest.mark.parametrize("kind", SPECS)
+def test_every_export_maps_back_onto_its_import(kind, header):
+    """Every field an import takes is in the export of its kind and is suggested for its column,
+    whether the export's header row is in Chinese, in English or the keys."""
+    spec = EXPORTS[kind]
+    with translation.override("en" if header == "keys" else header):
+        headers = spec.headers(keys=header == "keys")
+    by_key = dict(zip(spec.headers(keys=True), headers, strict=True))
+    expected = {f.name: by_key[EXPORTED_AS.get(f.name, f.name)] for f in SPECS[kind].fields}
+    assert suggest_mapping(kind=kind, columns=headers) == expected
 
 
 @pytest.mark.parametrize("kind,columns,expected", [
