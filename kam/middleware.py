@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
-from kam import clock
+from kam import clock, services
 from kam.models import Membership
 from kam.roles import Actor
 from kam.tenancy import request_scope, set_current_tenant, system_read
@@ -79,37 +79,60 @@ class TenantMiddleware:
         if not memberships:
             return
         wanted = request.session.get(SESSION_TENANT_KEY)
-        membership = next((m for m in memberships if m.tenant_id == wanted), memberships[0])
-        if wanted != membership.tenant_id:  # write the session only when it changes
+        membership = next((m for m in memberships if m.tenant_id == wanted), None)
+        if membership is None:  # a new session (a login), or the user left that company
+            membership = landing_membership(memberships, languages=requested_languages(request))
             request.session[SESSION_TENANT_KEY] = membership.tenant_id
+            # Remembered for the next login (one UPDATE), unless there is no choice to remember
+            # or it was already the last one used.
+            if len(memberships) > 1 and membership is not last_used(memberships):
+                services.membership_mark_used(membership=membership)
         request.tenant = membership.tenant
         request.membership = membership
         request.actor = Actor(tenant=membership.tenant, membership=membership)
         set_current_tenant(membership.tenant)
         clock.activate(membership.tenant)  # pages, forms and the API show the tenant's times
-        if not request.COOKIES.get("django_language") and not _browser_language_supported(request):
+        if not requested_languages(request):
             translation.activate(membership.tenant.default_language)
             request.LANGUAGE_CODE = translation.get_language()
 
 
-def _browser_language_supported(request: HttpRequest) -> bool:
-    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
-    if not header:
-        return False
-    from django.utils.translation.trans_real import (
-        get_supported_language_variant,
-        parse_accept_lang_header,
-    )
+def requested_languages(request: HttpRequest) -> list[str]:
+    """The languages KAM offers that the user asked for, most wanted first: the one chosen in the
+    language menu (its cookie), then the browser's Accept-Language ones ("zh-CN" → "zh-hans")."""
+    from django.utils.translation.trans_real import parse_accept_lang_header
 
-    for code, _q in parse_accept_lang_header(header):
-        if code == "*":
-            continue
+    candidates = [request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) or ""]
+    candidates += [code for code, _q in parse_accept_lang_header(
+        request.META.get("HTTP_ACCEPT_LANGUAGE", "")) if code != "*"]
+    found: list[str] = []
+    for code in candidates:
         try:
-            get_supported_language_variant(code)
+            variant = translation.get_supported_language_variant(code) if code else ""
         except LookupError:
             continue
-        return True
-    return False
+        if variant and variant not in found:
+            found.append(variant)
+    return found
+
+
+def last_used(memberships: list[Membership]) -> Membership | None:
+    """The membership the user entered most recently; None if they never entered one."""
+    used = [(m.last_used_at, m) for m in memberships if m.last_used_at is not None]
+    return max(used, key=lambda pair: pair[0])[1] if used else None
+
+
+def landing_membership(memberships: list[Membership], *, languages: list[str]) -> Membership:
+    """Where a user with no company in their session lands (``memberships``: by company name):
+    the company they used last; else the first whose default language is the most wanted of
+    ``languages``; else the first by name."""
+    if (membership := last_used(memberships)) is not None:
+        return membership
+    for language in languages:
+        for membership in memberships:
+            if membership.tenant.default_language == language:
+                return membership
+    return memberships[0]
 
 
 class NoStoreMiddleware:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from pghistory.models import Event as PghEvent
 
 from kam.audit import audited
@@ -73,8 +74,9 @@ class Tenant(models.Model):
     nightly_done_for = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
-        verbose_name = _("tenant")
-        verbose_name_plural = _("tenants")
+        # What users call it: their company (the word "tenant" stays in the code).
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -82,7 +84,8 @@ class Tenant(models.Model):
 
 
 # Audited (kam.audit): every create/update/delete is copied by triggers into <model>event tables.
-@audited(model_name="MembershipEvent")
+# last_used_at (where the user last worked, touched as they enter a company) is no audited change.
+@audited(model_name="MembershipEvent", exclude=("last_used_at",), ignore_changes=("last_used_at",))
 class Membership(TenantOwned):
     """A user's role in one tenant. A user may belong to several tenants."""
 
@@ -91,6 +94,9 @@ class Membership(TenantOwned):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MANAGER)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # When the user last entered this company (a new session or a switch): after the next login
+    # they land in the company they used last (kam.middleware.landing_membership).
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("member")
@@ -147,6 +153,11 @@ class ApiKey(TenantOwned):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def get_scopes_display(self) -> str:
+        """The scopes as people read them, in the active language: "Read, Write" / "读取、写入"."""
+        labels = dict(ApiKeyScope.choices)
+        return pgettext("list separator", ", ").join(str(labels.get(s, s)) for s in self.scopes)
 
 
 class JobOutcome(models.TextChoices):

@@ -145,6 +145,15 @@ def member_add(*, username: str, email: str, role: str, password: str,
     return Membership.objects.create(tenant=tenant, user=user, role=role)
 
 
+def membership_mark_used(*, membership: Membership) -> None:
+    """Remember that the user works in this membership's company now: their next login lands
+    there (kam.middleware). Written inside that company, whichever one the request is in."""
+    now = clock.now()
+    with tenant_context(membership.tenant), transaction.atomic():
+        Membership.objects.filter(pk=membership.pk).update(last_used_at=now)
+    membership.last_used_at = now
+
+
 @transaction.atomic
 def member_update(*, membership_id: int, role: str, is_active: bool,
                   acting_membership: Membership | None) -> Membership:
@@ -154,7 +163,7 @@ def member_update(*, membership_id: int, role: str, is_active: bool,
     losing_admin = membership.role == Role.ADMIN and (role != Role.ADMIN or not is_active)
     if losing_admin and not Membership.objects.filter(role=Role.ADMIN, is_active=True).exclude(
             pk=membership.pk).exists():
-        raise ValidationError({"role": [_("A tenant needs at least one active administrator.")]})
+        raise ValidationError({"role": [_("Your company needs at least one active administrator.")]})
     if acting_membership is not None and acting_membership.pk == membership.pk and not is_active:
         raise ValidationError({"is_active": [_("You cannot deactivate yourself.")]})
     membership.role = role

@@ -337,9 +337,46 @@ if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", KAM_AP
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
 
+# The API's own page for integrators (Swagger UI at /api/v1/docs/): what it offers and its rules.
+# Markdown. "Tenant" is the API's word for the company whose KAM a key belongs to.
+API_DESCRIPTION = """\
+The REST API of KAM, key-account management: your company's key customer accounts, their
+contacts, account teams, transactions, contracts, tiers and change history, for your ERP,
+helpdesk or BI to read and write.
+
+**Authentication.** Send an API key in every request:
+`Authorization: Bearer kam_<prefix>_<secret>`. A key belongs to one company (the *tenant*) and
+sees only that company's data. Administrators create keys on the settings page; a key is shown
+once, stored hashed and can be revoked. Scopes: `read` (GET) and `write` (changes; implies
+`read`). A missing or revoked key is a 401, a key without the scope a 403.
+
+**Resources.** `accounts` (with their tier and its breakdown) and
+`accounts/{id}/history/` (the audit trail, read-only); `contacts`; `account-team`;
+`transactions`, with `POST transactions/bulk/` (up to 10,000 upserts by `external_id` in one
+transaction: all or nothing); `contracts`, with `contracts/renewals-due/`; `tier-changes`
+(`?since=` a moment: every tier change after it, oldest first, to mirror tiers).
+Records your systems own carry your `external_id`, unique per company.
+
+**Lists.** Cursor pagination: follow the `next` and `previous` links; `page_size` 1–500 (default
+50). Filters and `ordering` are each operation's documented query parameters.
+
+**Input.** JSON bodies of the documented types and fields only: decimals as strings (`"12.50"`)
+or whole numbers, dates as `YYYY-MM-DD`, moments in ISO 8601 (without an offset, the company's
+time zone applies). Unknown, read-only or repeated fields and parameters are refused, not
+ignored. Money is in the company's currency.
+
+**Errors.** Always JSON: `{"message": "...", "errors": {"field": ["..."]}}`, in the language of
+`Accept-Language` (English or Simplified Chinese). 400 bad input (nothing changed), 401, 403,
+404 (also for another company's objects), 405, 413 (body over 2.5 MB), 415, 429, and 503 with
+`Retry-After` while the database is unreachable: retry then.
+
+**Rate limit.** Per key (600 requests a minute unless the operator set another limit); over it,
+429 with `Retry-After` in seconds.
+"""
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "KAM API",
-    "DESCRIPTION": "Key-account management: accounts and, issue by issue, the rest of the profile.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -57,6 +57,7 @@ def tenant_switch(request: KamRequest) -> HttpResponse:
     if membership is None:
         raise Http404
     request.session[SESSION_TENANT_KEY] = membership.tenant_id
+    services.membership_mark_used(membership=membership)  # the next login lands here
     messages.success(request, _("Switched to %(tenant)s.") % {"tenant": membership.tenant.name})
     return redirect(settings.LOGIN_REDIRECT_URL)
 

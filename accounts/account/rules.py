@@ -106,7 +106,7 @@ def account_rules(*, actor: Actor, rows: list[AccountRow]) -> Checked:
 
 def _owner(actor: Actor, row: AccountRow, active: set[int]) -> None:
     if row.owner_id is not None and row.owner_id not in active:
-        row.errors["owner"] = [_("The owner must be an active member of this tenant.")]
+        row.errors["owner"] = [_("The owner must be one of your company's active members.")]
     elif row.owner_given and not actor.can(Perm.ACCOUNT_ASSIGN_OWNER):
         own = actor.membership.pk if actor.membership else None
         if row.owner_id is None or row.owner_id != own:

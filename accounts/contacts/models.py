@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kam.audit import audited
 from kam.tenancy import TenantForeignKeyField, TenantOwned
@@ -20,7 +21,7 @@ class ContactLevel(models.TextChoices):
 class BuyingRole(models.TextChoices):
     DECISION_MAKER = "decision_maker", _("Decision maker")
     INFLUENCER = "influencer", _("Influencer")
-    USER = "user", _("User")
+    USER = "user", pgettext_lazy("buying role", "User")  # 使用者, not a login
     GATEKEEPER = "gatekeeper", _("Gatekeeper")
     CHAMPION = "champion", _("Champion")
 

@@ -12,13 +12,17 @@ from kam.filter_tokens import FILTER_PARAM, filter_token_load, filter_token_stor
 from kam.lists import see_other
 
 FORMATS = ("csv", "xlsx")
+# The header row: "labels" in the user's language (the default), or "keys", the field names
+# integrations rely on (the same in every language and release).
+HEADERS = ("labels", "keys")
 
 
 @tenant_page()
 def export_view(request: HttpRequest, kind: str) -> HttpResponse:
     fmt = request.GET.get("format", "csv")
+    header = request.GET.get("header", "labels")
     params = request.GET.copy()
-    for ignored in ("format", "cursor"):
+    for ignored in ("format", "header", "cursor"):
         params.pop(ignored, None)
     # Filters that may hold personal data (the contact search) come as the list page's opaque
     # token (kam.filter_tokens), never as text in the URL.
@@ -37,7 +41,10 @@ def export_view(request: HttpRequest, kind: str) -> HttpResponse:
                 params[name] = value
     if fmt not in FORMATS:
         errors["format"] = [_("Choose CSV or Excel (xlsx).")]
-    elif not errors:
+    if header not in HEADERS:
+        errors["header"] = [_("Choose labels (column names in your language) or keys (field "
+                              "names that stay the same, for integrations).")]
+    if not errors:
         try:
             spec, qs = export_queryset(kind=kind, actor=request.actor, params=params,
                                        request=request)
@@ -58,5 +65,5 @@ def export_view(request: HttpRequest, kind: str) -> HttpResponse:
         return see_other(f"{request.path}?{query.urlencode()}")
     stamp = clock.today(request.actor.tenant).isoformat()
     filename = f"kam-{kind}-{request.tenant.slug}-{stamp}"
-    rows = export_rows(spec, qs)
+    rows = export_rows(spec, qs, keys=header == "keys")
     return stream_csv(rows, filename) if fmt == "csv" else xlsx_response(rows, filename)

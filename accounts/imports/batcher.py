@@ -111,8 +111,8 @@ class _Batcher:
         valid = [r for r in rows if not r.errors]
         for row in rows:
             if row.errors:
-                self.report.add(row.raw, "; ".join(
-                    f"{self._label(name)}: {' '.join(msgs)}" for name, msgs in row.errors.items()))
+                self.report.add(row.raw, {self._label(name): msgs
+                                          for name, msgs in row.errors.items()})
         if self.write and valid:
             self._upsert(valid)
 
@@ -142,7 +142,7 @@ class _Batcher:
                     continue
                 owner_id = self.members.get(key) if key else None
                 if key and owner_id is None:
-                    row.fail("owner", _("The owner must be an active member of this tenant."))
+                    row.fail("owner", _("The owner must be one of your company's active members."))
                 else:
                     row.values["owner"] = owner_id
         if "parent" in self.mapping:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kam.tenancy import TenantForeignKeyField, TenantOwned
 
@@ -69,11 +70,15 @@ class ImportJob(TenantOwned):
                               default=ImportStatus.UPLOADED)
     total_rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
     processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
-    created_count = models.PositiveIntegerField(_("created"), default=0)
-    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    # "created"/"updated" are also the date columns of other models (创建时间): these count rows.
+    created_count = models.PositiveIntegerField(pgettext_lazy("import rows", "created"), default=0)
+    updated_count = models.PositiveIntegerField(pgettext_lazy("import rows", "updated"), default=0)
     unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
     failed_count = models.PositiveIntegerField(_("failed"), default=0)
     error_message = models.TextField(_("error"), blank=True)
+    # The language of whoever started the import: its messages and failed-rows file are written in
+    # it (empty: the tenant's default language).
+    language = models.CharField(_("language"), max_length=10, blank=True)
     report = models.FileField(_("failed rows"), upload_to=import_report_to, max_length=255,
                               blank=True)
     created_by = TenantForeignKeyField("kam.Membership", null=True, blank=True,

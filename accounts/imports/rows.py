@@ -1,7 +1,8 @@
 """The building blocks a run validates rows with: ``ImportAbort`` (stop and roll everything back),
-the failed-rows report (``_Report``, a CSV of the original columns plus an ``errors`` column, kept
-in a temporary file until stored), one row of the file (``_Row``) and the per-field cleaners that
-apply the model fields' own ``clean()`` (``_model_cleaner``) or check a reference (``_ref_cleaner``).
+the failed-rows report (``_Report``, a CSV of the original columns plus an errors column, in the
+language of the run, kept in a temporary file until stored), one row of the file (``_Row``) and
+the per-field cleaners that apply the model fields' own ``clean()`` (``_model_cleaner``) or check a
+reference (``_ref_cleaner``).
 """
 
 from __future__ import annotations
@@ -20,13 +21,12 @@ from django.core.files import File
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.account.validators import normalize_uscc
 from accounts.imports.models import (
     ImportJob,
 )
-
-_ERRORS_COLUMN = "errors"
 
 
 class ImportAbort(Exception):
@@ -45,12 +45,20 @@ class _Report:
         self._binary = tempfile.TemporaryFile()
         self._text = io.TextIOWrapper(self._binary, encoding="utf-8-sig", newline="")
         self._writer = csv.writer(self._text)
-        self._writer.writerow([*headers, _ERRORS_COLUMN])
+        self._writer.writerow([*headers, _("Errors")])
         self._width = len(headers)
 
-    def add(self, raw: list[str], errors: str) -> None:
+    def add(self, raw: list[str], errors: dict[str, list[str]]) -> None:
+        """One failed row: its cells as they were, and per column its errors ("行业：…；员工人数：…"
+        in Chinese, "Industry: …; Employees: …" in English)."""
         self.count += 1
-        self._writer.writerow([*(raw + [""] * self._width)[: self._width], errors])
+        parts = [pgettext("failed rows", "%(column)s: %(errors)s")
+                 % {"column": column, "errors": " ".join(messages)}
+                 for column, messages in errors.items()]
+        text = parts[0] if parts else ""
+        for part in parts[1:]:  # "; " in English; Chinese messages end in 。 and need no more
+            text = pgettext("failed rows", "%(errors)s; %(more)s") % {"errors": text, "more": part}
+        self._writer.writerow([*(raw + [""] * self._width)[: self._width], text])
 
     def store(self, job: ImportJob) -> str:
         self._text.flush()

@@ -17,6 +17,7 @@ from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.imports.batcher import _Batcher
 from accounts.imports.files import ImportFileError, _open_job_file
@@ -192,14 +193,16 @@ def import_run(*, job_id: int) -> None:
             return
         job = ImportJob.objects.select_related("created_by__user").get(pk=job_id)
         jobs = ImportJob.objects.filter(pk=job_id)
-        with translation.override(tenant.default_language):
+        with translation.override(job.language or tenant.default_language):
             try:
                 with transaction.atomic():
                     jobs.update(**_execute(job=job, side=side, now=now))
             except _Rejected as exc:
                 jobs.update(status=ImportStatus.REJECTED, total_rows=exc.total,
                             processed_rows=exc.total, failed_count=exc.failed, report=exc.report,
-                            error_message=_("%(n)d rows failed, so nothing was imported.")
+                            error_message=ngettext(
+                                "%(n)d row failed, so nothing was imported.",
+                                "%(n)d rows failed, so nothing was imported.", exc.failed)
                             % {"n": exc.failed}, finished_at=clock.now())
             except ImportAbort as exc:
                 jobs.update(status=ImportStatus.FAILED, error_message=exc.message,

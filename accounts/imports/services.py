@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.imports.files import _SNIFF_BYTES, IMPORT_MAX_BYTES, ImportFileError, _open_table, _sniff
@@ -23,6 +24,14 @@ from accounts.imports.tasks import IMPORT_TASK
 from kam import outbox
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
+
+
+def _supported_language(code: str) -> str:
+    try:
+        return translation.get_supported_language_variant(code) if code else ""
+    except LookupError:
+        return ""
+
 
 # --- creating and mapping a job (services) ------------------------------------------------------------
 
@@ -62,8 +71,11 @@ def import_create(*, actor: Actor, kind: str, mode: str, upload: File) -> Import
     return job
 
 
-def import_start(*, actor: Actor, job: ImportJob, mapping: dict[str, str], mode: str) -> ImportJob:
-    """Check and store the mapping, then queue the import (after the commit)."""
+def import_start(*, actor: Actor, job: ImportJob, mapping: dict[str, str], mode: str,
+                 language: str = "") -> ImportJob:
+    """Check and store the mapping, then queue the import (after the commit). ``language``: the
+    starter's, which the run's messages and failed-rows file are written in (empty, or one KAM
+    does not offer: the tenant's default language)."""
     _require_import(actor, job.kind)
     spec = SPECS[job.kind]
     errors: dict[str, list[str]] = {}
@@ -89,7 +101,8 @@ def import_start(*, actor: Actor, job: ImportJob, mapping: dict[str, str], mode:
         raise ValidationError(errors)
     with transaction.atomic():
         updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(
-            mapping=clean, mode=mode, status=ImportStatus.MAPPED)
+            mapping=clean, mode=mode, status=ImportStatus.MAPPED,
+            language=_supported_language(language))
         if not updated:
             raise ValidationError(_("This import has already been started."))
         # Through the outbox: committed while Redis is down, it still starts when Redis is back.

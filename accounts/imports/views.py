@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 
 from accounts.imports.files import ImportFileError, import_preview
 from accounts.imports.forms import ImportMappingForm, ImportUploadForm
@@ -77,7 +78,7 @@ def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
             mapping = {k: v for k, v in form.cleaned_data.items() if k != "mode" and v}
             try:
                 import_start(actor=request.actor, job=job, mapping=mapping,
-                             mode=form.cleaned_data["mode"])
+                             mode=form.cleaned_data["mode"], language=translation.get_language())
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:

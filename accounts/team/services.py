@@ -27,7 +27,7 @@ def team_member_add(*, actor: Actor, account: Account, membership: Membership,
             pk=account.pk).exists():
         errors["account"] = [_("The account does not exist.")]
     if membership.tenant_id != tenant.pk or not membership.is_active:
-        errors["membership"] = [_("The member must be an active member of this tenant.")]
+        errors["membership"] = [_("The member must be one of your company's active members.")]
     elif "account" not in errors and AccountTeamMember.objects.filter(
             account_id=account.pk, membership_id=membership.pk).exists():
         errors["membership"] = [_("This member is already on the account's team.")]

@@ -161,8 +161,8 @@ def parse_datetime_param(value: str) -> datetime.datetime:
 class DateTimeParamField(forms.Field):
     default_error_messages = {
         "invalid": gettext_lazy("Enter a date and time in ISO 8601 form, for example "
-                                "2026-06-30T02:00:00+08:00 (without an offset, the tenant's "
-                                "time zone applies)."),
+                                "2026-06-30T02:00:00+08:00 (without an offset, your "
+                                "company's time zone applies)."),
     }
 
     def to_python(self, value: Any) -> datetime.datetime | None:

@@ -31,7 +31,7 @@ TIER_RANK: dict[str, int] = {tier: 4 - i for i, tier in enumerate(TIERS_DESC)}
 
 class Criterion(models.TextChoices):
     REVENUE = "revenue", _("Revenue, last 12 months")
-    SHARE = "share", _("Share of the tenant's revenue (%)")
+    SHARE = "share", _("Share of your company's revenue (%)")
     FREQUENCY = "frequency", _("Orders, last 12 months")
     MARGIN = "margin", _("Gross margin (%)")
     GROWTH = "growth", _("Revenue growth vs the previous 12 months (%)")

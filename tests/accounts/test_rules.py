@@ -63,7 +63,7 @@ def imported(member, row: dict) -> dict[str, list[str]]:
     assert job.failed_count == 1, (job.status, job.error_message)
     [failed] = report_rows(job)
     # "<column>: <messages>; <column>: …" (a message may hold "; " itself).
-    parts = re.split(r"(?:^|; )(account|date|amount|external_id): ", failed["errors"])[1:]
+    parts = re.split(r"(?:^|; )(account|date|amount|external_id): ", failed["Errors"])[1:]
     return {field: [message] for field, message in zip(parts[::2], parts[1::2], strict=True)}
 
 
@@ -130,7 +130,7 @@ def imported_accounts(member, header: list[str], row: list[str], kind: str = "ac
     assert job.failed_count == 1, (job.status, job.error_message)
     [failed] = report_rows(job)
     fields = "|".join(header)
-    parts = re.split(rf"(?:^|; )({fields}): ", failed["errors"])[1:]
+    parts = re.split(rf"(?:^|; )({fields}): ", failed["Errors"])[1:]
     return {field: [message] for field, message in zip(parts[::2], parts[1::2], strict=True)}
 
 

@@ -508,3 +508,16 @@ def test_a_lost_database_on_a_page_is_the_products_503_page(transactional_db, te
             assert words in page and "kam-header" in page, page  # the product's layout
     finally:
         connection.close()
+
+
+def test_the_schema_describes_the_api_for_an_integrator(db):
+    """The served description says how to use the API — not how the project was built — and
+    names every resource the schema has."""
+    schema = served_schema()
+    text = schema["info"]["description"]
+    assert "issue" not in text.lower()
+    for must in ("Authorization: Bearer kam_", "`read`", "`write`", "`next`", "page_size",
+                 '{"message"', "429", "Retry-After", "Accept-Language"):
+        assert must in text, must
+    resources = {path.removeprefix("/api/v1/").split("/")[0] for path in schema["paths"]}
+    assert resources and all(f"`{resource}" in text for resource in resources), resources

@@ -232,3 +232,25 @@ def test_django_serves_the_committed_translations(po, language):
                 if got != e.msgstr:
                     problems.append(f"{got!r} != {e.msgstr!r}: {label(e)}")
     assert not problems, "\n".join(problems)
+
+
+# --- wording -----------------------------------------------------------------------------------------
+
+# Words of how KAM is built, not of its users: a user sees their company's name or "your company"
+# (贵公司), never the tenant (租户) or a workspace (企业空间, 工作空间); and one form of "your company".
+INTERNAL_WORDS = re.compile(r"tenant|workspace|租户|企业空间|工作空间|贵司", re.IGNORECASE)
+
+
+def test_users_never_read_internal_words(po):
+    problems = []
+    for e in live_entries(po):
+        for text in [e.msgid, e.msgid_plural or "", *msgstrs(e)]:
+            words = INTERNAL_WORDS.findall(PERCENT_RE.sub("", MUSTACHE_RE.sub("", text)))
+            if words:
+                problems.append(f"{sorted(set(words))}: {label(e)} -> {text!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_internal_words_check_sees_them():
+    found = INTERNAL_WORDS.findall(PERCENT_RE.sub("", "Switch tenant %(tenant)s 贵司 企业空间"))
+    assert found == ["tenant", "贵司", "企业空间"]

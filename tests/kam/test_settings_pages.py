@@ -200,3 +200,21 @@ def test_admin_lists_profile_models_across_tenants(client, admin_a, admin_b, dja
     assert "Admin visible A" in body and "Admin visible B" in body
     for model in ("contact", "transaction", "contract", "accountteammember"):
         assert client.get(f"/admin/accounts/{model}/").status_code == 200
+
+
+@pytest.mark.parametrize("browser,scopes", [("zh-CN", "读取、写入"), ("en", "Read, Write")])
+def test_api_key_scopes_read_in_the_pages_language(client, admin_a, browser, scopes):
+    key_for(admin_a.tenant, ["read", "write"], name="erp")
+    login(client, admin_a)
+    body = client.get(reverse("kam:settings"), HTTP_ACCEPT_LANGUAGE=browser).content.decode()
+    assert f"<td>{scopes}</td>" in body
+    assert "read, write" not in body
+
+
+@pytest.mark.parametrize("browser", ["zh-CN", "en"])
+def test_the_language_menu_names_each_language_in_itself(client, admin_a, browser):
+    login(client, admin_a)
+    body = client.get(reverse("accounts:account-list"), HTTP_ACCEPT_LANGUAGE=browser).content.decode()
+    assert '<option value="en" lang="en"' in body and ">English</option>" in body
+    assert '<option value="zh-hans" lang="zh-hans"' in body and ">简体中文</option>" in body
+    assert "英语" not in body and "Simplified Chinese" not in body

@@ -61,7 +61,7 @@ def test_user_without_membership_sees_explanation(client, django_user_model):
     client.force_login(user)
     response = client.get(reverse("accounts:account-list"), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 403
-    assert "You are not a member of any tenant" in response.content.decode()
+    assert "You are not a member of any company in KAM yet" in response.content.decode()
 
 
 # --- roles ------------------------------------------------------------------------------------

@@ -11,17 +11,20 @@ from decimal import Decimal
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook
 
+from accounts.exports.selectors import EXPORTS
 from accounts.imports import batcher as import_batcher
 from accounts.imports import run as import_run_module
 from accounts.imports.run import import_run
 from accounts.imports.services import import_create, import_start
-from accounts.imports.specs import suggest_mapping
+from accounts.imports.specs import SPECS, _norm_header, suggest_mapping
 from accounts.models import Account, AccountFigures, Contact, ImportJob, Transaction
 from kam.roles import Actor
 from kam.tenancy import tenant_context
@@ -97,6 +100,70 @@ def test_chinese_headers_are_suggested():
                                                          "account_name", "name", "email"])
     assert exported == {"external_id": "external_id", "account": "account_external_id",
                         "name": "name", "email": "email"}
+
+
+# The export column (its key) each import field is read from.
+EXPORTED_AS = {"parent": "parent_external_id", "owner": "owner", "account": "account_external_id"}
+
+
+@pytest.mark.parametrize("header", ["zh-hans", "en", "keys"])
+@pytest.mark.parametrize("kind", SPECS)
+def test_every_export_maps_back_onto_its_import(kind, header):
+    """Every field an import takes is in the export of its kind and is suggested for its column,
+    whether the export's header row is in Chinese, in English or the keys."""
+    spec = EXPORTS[kind]
+    with translation.override("en" if header == "keys" else header):
+        headers = spec.headers(keys=header == "keys")
+    by_key = dict(zip(spec.headers(keys=True), headers, strict=True))
+    expected = {f.name: by_key[EXPORTED_AS.get(f.name, f.name)] for f in SPECS[kind].fields}
+    assert suggest_mapping(kind=kind, columns=headers) == expected
+
+
+@pytest.mark.parametrize("kind,columns,expected", [
+    ("accounts",
+     ["Customer no.", "Customer", "USCC", "Sector", "State", "City", "Headcount", "Turnover",
+      "Parent account ID", "Account manager", "Status", "Credit", "Remarks", "Something else"],
+     {"external_id": "Customer no.", "name": "Customer", "unified_social_credit_code": "USCC",
+      "industry": "Sector", "province": "State", "city": "City", "employee_count": "Headcount",
+      "annual_revenue_band": "Turnover", "parent": "Parent account ID",
+      "owner": "Account manager", "lifecycle_status": "Status", "credit_rating": "Credit",
+      "notes": "Remarks"}),
+    ("contacts",
+     ["Contact ID", "Customer ID", "Full name", "Position", "Dept", "Seniority", "Role",
+      "Relationship", "Mobile number", "E-mail address", "WeChat", "Date of birth"],
+     {"external_id": "Contact ID", "account": "Customer ID", "name": "Full name",
+      "title": "Position", "department": "Dept", "level": "Seniority", "buying_role": "Role",
+      "relationship_strength": "Relationship", "phone": "Mobile number",
+      "email": "E-mail address", "wechat_id": "WeChat", "birthday": "Date of birth"}),
+    ("transactions",
+     ["Order number", "Customer", "Order date", "Amount", "Gross profit", "Product"],
+     {"external_id": "Order number", "account": "Customer", "date": "Order date",
+      "amount": "Amount", "gross_margin": "Gross profit", "product_line": "Product"}),
+    ("transactions", ["Order no.", "Account number", "Invoice date", "Total", "Margin", "Category"],
+     {"external_id": "Order no.", "account": "Account number", "date": "Invoice date",
+      "amount": "Total", "gross_margin": "Margin", "product_line": "Category"}),
+])
+def test_english_headers_are_suggested(kind, columns, expected):
+    """As complete as the Chinese ones: the names an English spreadsheet gives its columns."""
+    assert suggest_mapping(kind=kind, columns=columns) == expected
+
+
+@pytest.mark.parametrize("kind", SPECS)
+def test_a_header_names_one_field_only(kind):
+    """Every name a header is recognised by (field names, labels in every language, synonyms)
+    belongs to one field of the kind, so no suggestion depends on the order they are tried in."""
+    spec = SPECS[kind]
+    owners: dict[str, set[str]] = {}
+    for f in spec.fields:
+        names = [f.name, *f.synonyms]
+        for lang, _name in settings.LANGUAGES:
+            with translation.override(lang):
+                names.append(spec.label(f.name))
+                if f.ref is None:
+                    names.append(str(spec.model._meta.get_field(f.name).verbose_name))
+        for name in names:
+            owners.setdefault(_norm_header(name), set()).add(f.name)
+    assert {key: fields for key, fields in owners.items() if len(fields) > 1} == {}
 
 
 def test_upload_page_sniffs_gb18030_semicolons_and_shows_preview(client, admin_a):
@@ -181,7 +248,7 @@ def test_all_or_nothing_rejects_the_file_and_writes_nothing(admin_a, tenant_a):
     assert not Account.unscoped_all_tenants.filter(tenant=tenant_a).exists()
     failed = report_rows(job)
     assert [r["客户名称"] for r in failed] == [r[1] for r in BAD_ROWS]
-    assert all(r["errors"] for r in failed)
+    assert all(r["错误"] for r in failed)
 
 
 def test_valid_only_imports_valid_rows_and_reports_the_rest(admin_a, tenant_a):
@@ -198,25 +265,54 @@ def test_valid_only_imports_valid_rows_and_reports_the_rest(admin_a, tenant_a):
     assert (child.parent_id, child.industry, child.strategic_value, child.owner_id) == (
         parent.pk, "energy", 3, admin_a.pk)
     failed = report_rows(job)
-    assert list(failed[0]) == [*ACCOUNT_HEADER, "errors"]
-    by_name = {r["客户名称"]: r["errors"] for r in failed}
+    assert list(failed[0]) == [*ACCOUNT_HEADER, "错误"]  # the tenant's language: Chinese
+    by_name = {r["客户名称"]: r["错误"] for r in failed}
     assert set(by_name) == {r[1] for r in BAD_ROWS}
-    assert by_name[""].startswith("客户名称:")
-    assert by_name["坏码公司"].startswith("统一社会信用代码:")
-    assert by_name["行业错"].startswith("行业:")
-    assert by_name["人数错"].startswith("员工人数:")
-    assert by_name["价值错"].startswith("战略价值:")
-    assert by_name["重复"].startswith("外部编号:") and "2" in by_name["重复"]
-    assert by_name["无编号"].startswith("外部编号:")
-    assert by_name["无上级"].startswith("上级客户:")
-    assert by_name["无主"].startswith("负责人:")
+    assert by_name[""].startswith("客户名称：")
+    assert by_name["坏码公司"].startswith("统一社会信用代码：")
+    assert by_name["行业错"].startswith("行业：")
+    assert by_name["人数错"].startswith("员工人数：")
+    assert by_name["价值错"].startswith("战略价值：")
+    assert by_name["重复"].startswith("外部编号：") and "2" in by_name["重复"]
+    assert by_name["无编号"].startswith("外部编号：")
+    assert by_name["无上级"].startswith("上级客户：")
+    assert by_name["无主"].startswith("负责人：")
 
 
-def test_messages_follow_the_tenants_language(admin_b):
+def test_messages_follow_the_tenants_language_without_a_starter_language(admin_b):
     job = run(admin_b, "accounts", csv_bytes([["external_id", "name", "industry"],
                                               ["X-1", "", "zombies"]]))
-    assert report_rows(job)[0]["errors"] == (
+    assert report_rows(job)[0]["Errors"] == (
         "name: This field is required.; industry: Value 'zombies' is not a valid choice.")
+
+
+@pytest.mark.parametrize("browser,errors,message", [
+    ("zh-CN", {"错误": "name：此字段为必填项。 industry：值 'zombies' 不是有效选项。"},
+     "1 行失败，因此未导入任何数据。"),
+    ("en", {"Errors": "name: This field is required.; industry: Value 'zombies' is not a valid "
+                      "choice."}, "1 row failed, so nothing was imported."),
+])
+def test_the_failed_rows_are_in_the_language_of_who_started_the_import(
+        client, admin_b, browser, errors, message):
+    """An English company's member working in Chinese gets the failed rows in Chinese — the
+    column names of the file stay as they were — and the other way round."""
+    login(client, admin_b)
+    upload = client.post(reverse("accounts:import-upload"), {
+        "kind": "accounts", "mode": "all_or_nothing",
+        "file": SimpleUploadedFile("a.csv", csv_bytes([["external_id", "name", "industry"],
+                                                       ["X-1", "", "zombies"]]))},
+        HTTP_ACCEPT_LANGUAGE=browser)
+    client.post(upload["Location"], {"external_id": "external_id", "name": "name",
+                                     "industry": "industry", "mode": "all_or_nothing"},
+                HTTP_ACCEPT_LANGUAGE=browser)
+    with tenant_context(admin_b.tenant):
+        job = ImportJob.objects.get()
+        import_run(job_id=job.pk)  # in a worker: no request, no browser
+        job.refresh_from_db()
+    assert job.status == "rejected" and job.error_message == message
+    failed = report_rows(job)
+    assert [{k: v for k, v in row.items() if k in errors} for row in failed] == [errors]
+    assert list(failed[0])[:3] == ["external_id", "name", "industry"]
 
 
 def test_same_file_twice_changes_nothing(admin_a, tenant_a):
@@ -274,9 +370,9 @@ def test_xlsx_transactions_upsert_and_refresh_figures(admin_a, tenant_a, today):
         figures = AccountFigures.objects.get(account=account)
     assert amounts == {"T-1": Decimal("1234.50"), "T-2": Decimal("2000.00")}
     assert figures.revenue_12m == Decimal("3234.50")
-    failed = {r["订单编号"]: r["errors"] for r in report_rows(job)}
+    failed = {r["订单编号"]: r["错误"] for r in report_rows(job)}
     assert set(failed) == {"T-3", "T-4"}
-    assert failed["T-3"].startswith("日期:") and failed["T-4"].startswith("金额:")
+    assert failed["T-3"].startswith("日期：") and failed["T-4"].startswith("金额：")
     again = run(admin_a, "transactions", content, name="orders.xlsx")
     assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 2)
 
@@ -296,10 +392,10 @@ def test_contacts_import_with_email_and_phone_rules(admin_a, tenant_a):
         wang = Contact.objects.get(external_id="P-1")
     assert (wang.level, wang.phone, wang.birthday) == ("leadership", "138 0013 8000",
                                                        date(1970, 5, 1))
-    failed = {r["联系人编号"]: r["errors"] for r in report_rows(job)}
-    assert failed["P-2"].startswith("邮箱:")  # the same address, whatever the case
-    assert "手机:" in failed["P-3"] and "邮箱:" in failed["P-3"]
-    assert failed["P-4"].startswith("客户编号:")
+    failed = {r["联系人编号"]: r["错误"] for r in report_rows(job)}
+    assert failed["P-2"].startswith("邮箱：")  # the same address, whatever the case
+    assert "手机：" in failed["P-3"] and "邮箱：" in failed["P-3"]
+    assert failed["P-4"].startswith("客户编号：")
 
 
 def test_rows_naming_another_tenants_accounts_fail(admin_a, admin_b, tenant_a, tenant_b):
@@ -330,7 +426,7 @@ def test_manager_cannot_take_over_invisible_accounts_or_assign_others(manager_a,
         ["M-3", "Given away", "manager2_a"],
         ["M-4", "Also mine", "manager_a"],
     ]))
-    failed = {r["外部编号"]: r["errors"] for r in report_rows(job)}
+    failed = {r["外部编号"]: r["错误"] for r in report_rows(job)}
     assert set(failed) == {"M-1", "M-2", "M-3"}  # M-1: a manager cannot leave an account ownerless
     with tenant_context(tenant_a):
         assert Account.objects.get(external_id="M-2").name == "Theirs"
@@ -381,6 +477,21 @@ def test_full_flow_through_the_pages(client, admin_a, tenant_a, django_capture_o
     assert [r["编号"] for r in csv.DictReader(io.StringIO(text))] == ["F-2"]
     listing = client.get(reverse("accounts:import-list")).content.decode()
     assert "a.csv" in listing
+
+
+def test_result_counts_read_as_counts_not_as_dates(client, admin_a):
+    """"Created"/"Updated" of an import are row counts (新建 / 更新), not the date columns of the
+    same words elsewhere (创建时间 / 更新时间)."""
+    job = run(admin_a, "accounts", csv_bytes([["外部编号", "客户名称"], ["A-1", "甲"]]))
+    login(client, admin_a)
+    page = client.get(reverse("accounts:import-detail", args=[job.pk]),
+                      HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "<dt>新建</dt>" in page and "<dt>更新</dt>" in page
+    assert "创建时间" not in page and "更新时间" not in page
+    assert "所有导入记录" in page and "全部导入<" not in page  # not "import everything"
+    listing = client.get(reverse("accounts:import-list"), HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert "<th>新建</th><th>更新</th>" in listing.content.decode()
+    assert "创建时间" not in listing.content.decode()
 
 
 def test_list_query_count_is_constant(client, admin_a, tenant_a):

@@ -116,13 +116,13 @@ def test_panel_shows_the_hand_computed_breakdown(client, admin_a, book):
     assert row(html, "strategic") == ["Strategic value (1–5)", "3 / 5", "50.00", "20 %", "10.00"]
     assert row(html, "credit") == ["Credit rating", "C", "20.00", "10 %", "2.00"]
     # Switched off: greyed, "not used".
-    assert row(html, "share") == ["Share of the tenant&#x27;s revenue (%)", "0.00 %", "not used"]
+    assert row(html, "share") == ["Share of your company&#x27;s revenue (%)", "0.00 %", "not used"]
     assert row(html, "margin") == ["Gross margin (%)", "0.00 %", "not used"]
     assert len(re.findall(r'<tr class="kam-inactive"', html)) == 2
     assert re.search(r"<strong data-tier-total>72.00</strong>", html)
     # 80 − 72 up; down: the floor is 60 − 5 = 55; losing 72 − 55 = 17 keeps key, more moves down.
     assert "8.00 points to Strategic" in html
-    assert "can lose 17.00 points before moving to Important" in html
+    assert "Can lose 17.00 points before moving to Important" in html
     assert "Policy v1." in html
     assert "Not tiered yet" not in html and "data-tier-stale" not in html
 
@@ -132,7 +132,7 @@ def test_panel_of_the_top_and_a_not_rated_account(client, admin_a, book):
     html = panel(page(client, book["X"]))
     assert 'data-tier="strategic"' in html and "score 100.00" in html
     assert "In the top tier." in html
-    assert "can lose 25.00 points before moving to Key" in html  # 100 − (80 − 5)
+    assert "Can lose 25.00 points before moving to Key" in html  # 100 − (80 − 5)
     assert row(html, "share")[1:] == ["90.00 %", "not used"]
     assert row(html, "growth")[1] == "25.00 %"
 
