@@ -41,23 +41,39 @@ def split_api_key(raw: str) -> tuple[str, str] | None:
     return parts[1], raw
 
 
-@transaction.atomic
-def api_key_create(*, name: str, scopes: list[str], created_by: AbstractBaseUser | None = None
-                   ) -> tuple[ApiKey, str]:
-    """Create a key for the current tenant. Returns the key and the secret, shown once."""
-    tenant = get_current_tenant()
-    name = (name or "").strip()
+def _api_key_errors(*, name: str | None, scopes: list[str] | None
+                    ) -> tuple[str, list[str], dict[str, list[str]]]:
+    """The rules of a new key: (name, scopes) cleaned and every error. None is "unknown" (a page's
+    field that did not parse): not judged."""
     errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
     if not name:
         errors["name"] = [_("Give the key a name.")]
     elif ApiKey.objects.filter(name=name).exists():
         errors["name"] = [_("A key with this name already exists.")]
     valid_scopes = {c.value for c in ApiKeyScope}
-    scopes = sorted(set(scopes or []))
-    if not scopes:
+    clean_scopes = sorted(set(scopes or []))
+    if scopes is not None and not clean_scopes:
         errors["scopes"] = [_("Choose at least one scope.")]
-    elif not set(scopes) <= valid_scopes:
+    elif not set(clean_scopes) <= valid_scopes:
         errors["scopes"] = [_("Unknown scope. Use read and/or write.")]
+    return name, clean_scopes, errors
+
+
+def api_key_check(*, name: str | None, scopes: list[str] | None) -> None:
+    """The rules of ``api_key_create`` without creating anything: ``ValidationError`` with every
+    error (a value None is unknown, and not judged)."""
+    _name, _scopes, errors = _api_key_errors(name=name, scopes=scopes)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def api_key_create(*, name: str, scopes: list[str], created_by: AbstractBaseUser | None = None
+                   ) -> tuple[ApiKey, str]:
+    """Create a key for the current tenant. Returns the key and the secret, shown once."""
+    tenant = get_current_tenant()
+    name, scopes, errors = _api_key_errors(name=name, scopes=scopes or [])
     if errors:
         raise ValidationError(errors)
     if ApiKeyScope.WRITE in scopes and ApiKeyScope.READ not in scopes:
@@ -114,34 +130,66 @@ def api_key_touch(*, key: ApiKey) -> None:
             last_used_at__gt=now - API_KEY_TOUCH_INTERVAL).update(last_used_at=now)
 
 
-@transaction.atomic
-def member_add(*, username: str, email: str, role: str, password: str,
-               first_name: str = "", last_name: str = "") -> Membership:
-    """Add a member to the current tenant, creating the user if the username is new."""
-    tenant = get_current_tenant()
+def _member_errors(*, username: str | None, email: str | None, role: str | None,
+                   password: str | None, first_name: str | None, last_name: str | None,
+                   ) -> tuple[AbstractBaseUser | None, dict[str, list[str]]]:
+    """The rules of adding a member, every one of them at once: (the user to add — an existing
+    one, or a new one not saved yet — and the errors). A value None is "unknown" (a page's field
+    that did not parse): not judged, and a new user's password is judged without it."""
     User = get_user_model()
     username = (username or "").strip()
     errors: dict[str, list[str]] = {}
     if not username:
         errors["username"] = [_("Enter a username.")]
-    if role not in Role.values:
+    if role is not None and role not in Role.values:
         errors["role"] = [_("Unknown role.")]
-    if errors:
-        raise ValidationError(errors)
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        candidate = User(username=username, email=email, first_name=first_name,
-                         last_name=last_name)
+    user = User.objects.filter(username=username).first() if username else None
+    if user is not None:
+        if Membership.objects.filter(user=user).exists():
+            errors["username"] = [_("This user is already a member.")]
+        return user, errors
+    candidate = User(username=username, email=email or "", first_name=first_name or "",
+                     last_name=last_name or "")
+    try:
+        candidate.full_clean(exclude=["password", *errors, *(
+            name for name, value in (("email", email), ("first_name", first_name),
+                                     ("last_name", last_name)) if value is None)])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if password is not None:
         try:
             validate_password(password, user=candidate)
         except ValidationError as exc:
-            raise ValidationError({"password": exc.messages}) from exc
-        candidate.set_password(password)
-        candidate.full_clean(exclude=["password"])
-        candidate.save()
-        user = candidate
-    elif Membership.objects.filter(user=user).exists():
-        raise ValidationError({"username": [_("This user is already a member.")]})
+            errors["password"] = exc.messages
+    return candidate, errors
+
+
+def member_check(*, username: str | None, email: str | None, role: str | None,
+                 password: str | None, first_name: str | None = "",
+                 last_name: str | None = "") -> None:
+    """The rules of ``member_add`` without adding anyone: ``ValidationError`` with every error
+    (a value None is unknown, and not judged)."""
+    _user, errors = _member_errors(username=username, email=email, role=role, password=password,
+                                   first_name=first_name, last_name=last_name)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def member_add(*, username: str, email: str, role: str, password: str,
+               first_name: str = "", last_name: str = "") -> Membership:
+    """Add a member to the current tenant, creating the user if the username is new."""
+    tenant = get_current_tenant()
+    user, errors = _member_errors(username=username, email=email, role=role,
+                                  password=password or "", first_name=first_name,
+                                  last_name=last_name)
+    if errors:
+        raise ValidationError(errors)
+    assert user is not None  # no errors: the username was given
+    if user.pk is None:
+        user.set_password(password)
+        user.save()
     return Membership.objects.create(tenant=tenant, user=user, role=role)
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kam import services
 from kam.decorators import tenant_page
 from kam.forms import ApiKeyForm, MemberAddForm, MemberUpdateForm, TenantSwitchForm
+from kam.lists import rule_errors
 from kam.middleware import SESSION_TENANT_KEY, KamRequest
 from kam.models import ApiKey, Membership
 from kam.roles import Perm
@@ -90,6 +91,8 @@ def member_add(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("%(user)s was added.") % {"user": membership})
             return redirect("kam:settings")
+    else:
+        rule_errors(form, lambda data: services.member_check(**data))
     return render(request, "kam/settings.html",
                   _settings_context(request, member_form=form), status=400)
 
@@ -128,6 +131,8 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
         else:
             return render(request, "kam/settings.html",
                           _settings_context(request, new_key=key, new_key_secret=raw))
+    else:
+        rule_errors(form, lambda data: services.api_key_check(**data))
     return render(request, "kam/settings.html", _settings_context(request, key_form=form),
                   status=400)
 

@@ -62,14 +62,17 @@ def import_create(*, actor: Actor, kind: str, mode: str, upload: File) -> Import
     return job
 
 
-def import_start(*, actor: Actor, job: ImportJob, mapping: dict[str, str], mode: str) -> ImportJob:
-    """Check and store the mapping, then queue the import (after the commit)."""
-    _require_import(actor, job.kind)
+def _mapping_errors(job: ImportJob, mapping: dict[str, str | None], mode: str | None
+                    ) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The mapping's rules: (target field → column, every error). A value None is "unknown" (a
+    page's field that did not parse): not judged."""
     spec = SPECS[job.kind]
     errors: dict[str, list[str]] = {}
     clean: dict[str, str] = {}
     used: dict[str, str] = {}
     for f in spec.fields:
+        if f.name in mapping and mapping[f.name] is None:
+            continue
         column = (mapping.get(f.name) or "").strip()
         if not column:
             if f.required:
@@ -83,8 +86,25 @@ def import_start(*, actor: Actor, job: ImportJob, mapping: dict[str, str], mode:
         else:
             used[column] = f.name
             clean[f.name] = column
-    if mode not in ImportMode.values:
+    if mode is not None and mode not in ImportMode.values:
         errors["mode"] = [_("Choose how failed rows are handled.")]
+    return clean, errors
+
+
+def import_mapping_check(*, actor: Actor, job: ImportJob, mapping: dict[str, str | None],
+                         mode: str | None) -> None:
+    """The rules of ``import_start`` without storing or queueing anything: ``ValidationError``
+    with every error (a value None is unknown, and not judged)."""
+    _require_import(actor, job.kind)
+    _clean, errors = _mapping_errors(job, mapping, mode)
+    if errors:
+        raise ValidationError(errors)
+
+
+def import_start(*, actor: Actor, job: ImportJob, mapping: dict[str, str], mode: str) -> ImportJob:
+    """Check and store the mapping, then queue the import (after the commit)."""
+    _require_import(actor, job.kind)
+    clean, errors = _mapping_errors(job, dict(mapping), mode)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -22,9 +22,9 @@ from accounts.imports.selectors import (
     import_visible_queryset,
     import_waiting_for_queue,
 )
-from accounts.imports.services import import_create, import_start
+from accounts.imports.services import import_create, import_mapping_check, import_start
 from kam.decorators import tenant_page
-from kam.lists import get_or_404, page_of
+from kam.lists import get_or_404, page_of, rule_errors
 from kam.roles import Perm
 
 PAGE_SIZE = 25
@@ -82,6 +82,9 @@ def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
                 form.add_service_errors(exc)
             else:
                 return redirect("accounts:import-detail", job_id=job.pk)
+        else:
+            rule_errors(form, lambda data: import_mapping_check(
+                actor=request.actor, job=job, mode=data.pop("mode"), mapping=data))
     try:
         preview, preview_error = import_preview(job=job), ""
     except ImportFileError as exc:
