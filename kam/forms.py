@@ -10,15 +10,17 @@ fields beside the fields' own."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kam.models import ApiKeyScope
+from kam.models import CURRENCIES, ApiKeyScope, Tenant, time_zone_names
 from kam.roles import Role
+from kam.services import TENANT_SETTINGS
 
 
 class ServiceErrors:
@@ -94,6 +96,40 @@ class ApiKeyForm(ServiceErrors, forms.Form):
     scopes = forms.MultipleChoiceField(label=_("Scopes"), choices=ApiKeyScope.choices,
                                        widget=forms.CheckboxSelectMultiple,
                                        initial=[ApiKeyScope.READ])
+
+
+TIME_ZONE_NOTE = _(
+    "“Today” follows the time zone: contracts due for renewal, what is overdue, the nightly run "
+    "at 02:00 and every “last 12 months” figure are counted in it. A change applies to everyone "
+    "in your company at once; times already recorded stay the same moments, shown in the new "
+    "zone.")
+
+
+class TenantSettingsForm(ServiceErrors, forms.Form):
+    """The company's time zone, currency and default language: choices only (a stored value the
+    lists no longer offer is kept as a choice, so the other two can still be changed)."""
+
+    # The page shows the warning of what follows the time zone beside the form (TIME_ZONE_NOTE).
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+    currency = forms.ChoiceField(label=_("Currency"), help_text=_(
+        "The currency of every amount (transactions, contracts, revenue). Amounts are not "
+        "converted: a change only changes the currency they are shown in."))
+    default_language = forms.ChoiceField(label=_("Default language"), help_text=_(
+        "For members whose browser asks for a language KAM does not offer; anyone can switch "
+        "with the language menu."))
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {name: getattr(tenant, name) for name in TENANT_SETTINGS})
+        super().__init__(*args, **kwargs)
+        zones = time_zone_names()
+        currencies = [(code, str(label)) for code, label in CURRENCIES.items()]
+        if tenant.time_zone not in zones:
+            zones = [tenant.time_zone, *zones]
+        if tenant.currency not in CURRENCIES:
+            currencies = [(tenant.currency, tenant.currency), *currencies]
+        for name, choices in (("time_zone", [(zone, zone) for zone in zones]),
+                              ("currency", currencies), ("default_language", settings.LANGUAGES)):
+            cast(forms.ChoiceField, self.fields[name]).choices = choices
 
 
 class TenantSwitchForm(forms.Form):

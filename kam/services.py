@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
@@ -17,7 +18,16 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from kam import clock
-from kam.models import ApiKey, ApiKeyScope, Membership, Tenant
+from kam.audit import current_audit_metadata
+from kam.models import (
+    CURRENCIES,
+    ApiKey,
+    ApiKeyScope,
+    Membership,
+    Tenant,
+    TenantSettingsChange,
+    time_zone_names,
+)
 from kam.roles import Role
 from kam.tenancy import get_current_tenant, system_read, tenant_context
 
@@ -209,6 +219,67 @@ def member_update(*, membership_id: int, role: str, is_active: bool,
     membership.is_active = is_active
     membership.save(update_fields=["role", "is_active"])
     return membership
+
+
+# --- the company's settings -----------------------------------------------------------------------
+
+TENANT_SETTINGS = ("time_zone", "currency", "default_language")
+
+
+def _tenant_settings_errors(tenant: Tenant, values: dict[str, str | None]) -> dict[str, list[str]]:
+    """Every value must be one the settings page offers (a stored value it no longer offers may
+    stay as it is). None is "unknown" (a page's field that did not parse): not judged."""
+    offered = {
+        "time_zone": set(time_zone_names()),
+        "currency": set(CURRENCIES),
+        "default_language": {code for code, _name in settings.LANGUAGES},
+    }
+    messages = {
+        "time_zone": _("Choose a time zone from the list."),
+        "currency": _("Choose a currency from the list."),
+        "default_language": _("Choose a language from the list."),
+    }
+    errors: dict[str, list[str]] = {}
+    for field in TENANT_SETTINGS:
+        value = values.get(field)
+        if value is not None and value not in offered[field] and value != getattr(tenant, field):
+            errors[field] = [messages[field]]
+    return errors
+
+
+def tenant_settings_check(*, time_zone: str | None, currency: str | None,
+                          default_language: str | None) -> None:
+    """The rules of ``tenant_settings_update`` without changing anything: ``ValidationError``
+    with every error (a value None is unknown, and not judged)."""
+    errors = _tenant_settings_errors(get_current_tenant(), {
+        "time_zone": time_zone, "currency": currency, "default_language": default_language})
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def tenant_settings_update(*, time_zone: str, currency: str, default_language: str) -> Tenant:
+    """Change the current tenant's time zone, currency and default language, and record what
+    changed, who changed it and when (``TenantSettingsChange``, append-only). Takes effect with
+    the next request: "today", the nightly run's 02:00 and every time shown follow the new zone;
+    amounts keep their numbers and show the new currency's code (nothing is converted)."""
+    current = get_current_tenant()
+    tenant = Tenant.objects.select_for_update().get(pk=current.pk)
+    values = {"time_zone": time_zone, "currency": currency, "default_language": default_language}
+    errors = _tenant_settings_errors(tenant, dict(values))
+    if errors:
+        raise ValidationError(errors)
+    changes = {field: [getattr(tenant, field), value] for field, value in values.items()
+               if getattr(tenant, field) != value}
+    if changes:
+        for field, (_old, new) in changes.items():
+            setattr(tenant, field, new)
+        tenant.full_clean(exclude=[f.name for f in Tenant._meta.fields
+                                   if f.name not in TENANT_SETTINGS], validate_unique=False)
+        tenant.save(update_fields=list(changes))
+        TenantSettingsChange.objects.create(changed_at=clock.now(), changes=changes,
+                                            context=current_audit_metadata())
+    return tenant
 
 
 # What a new tenant starts with, registered by the apps (kam names none of them): e.g. the
