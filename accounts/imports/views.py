@@ -14,6 +14,7 @@ from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.exports.files import stream_csv, xlsx_response
 from accounts.imports.files import ImportFileError, import_preview
 from accounts.imports.forms import ImportMappingForm, ImportUploadForm
 from accounts.imports.models import ImportJob, ImportKind, ImportStatus
@@ -23,6 +24,7 @@ from accounts.imports.selectors import (
     import_waiting_for_queue,
 )
 from accounts.imports.services import import_create, import_mapping_check, import_start
+from accounts.imports.specs import template_headers
 from kam.decorators import tenant_page
 from kam.lists import get_or_404, page_of, rule_errors
 from kam.roles import Perm
@@ -60,8 +62,25 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc)
             else:
                 return redirect("accounts:import-mapping", job_id=job.pk)
-        return render(request, "accounts/import_upload.html", {"form": form}, status=400)
-    return render(request, "accounts/import_upload.html", {"form": form})
+        return render(request, "accounts/import_upload.html", {"form": form, "kinds": ImportKind.choices},
+                      status=400)
+    return render(request, "accounts/import_upload.html", {"form": form, "kinds": ImportKind.choices})
+
+
+TEMPLATE_FORMATS = ("csv", "xlsx")
+
+
+@tenant_page(Perm.ACCOUNT_CREATE)
+def import_template(request: HttpRequest, kind: str, file_format: str) -> HttpResponse:
+    """An empty file to fill and upload: the header row of ``kind`` in the user's language, as
+    CSV or Excel. Uploaded as it is (with rows), its columns are mapped without a change."""
+    if kind not in ImportKind.values or file_format not in TEMPLATE_FORMATS:
+        raise Http404
+    rows = [template_headers(kind=kind)]
+    filename = f"kam-{kind}-import-template"
+    if file_format == "xlsx":
+        return xlsx_response(rows, filename)
+    return stream_csv(rows, filename)
 
 
 @tenant_page(Perm.ACCOUNT_CREATE)

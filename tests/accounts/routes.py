@@ -40,6 +40,8 @@ PARAMS: dict[str, str] = {
 }
 LITERAL_PARAMS = {
     "version": lambda w: _tier_policy_version(w),
+    "kind": lambda w: "contacts",        # the import templates
+    "file_format": lambda w: "xlsx",
 }
 # API paths: the collection before "{id}" -> object kind.
 API_COLLECTIONS: dict[str, str] = {
@@ -248,6 +250,9 @@ PAGES: dict[str, Page] = {
                            params={"job_id": "import_uploaded"},
                            body=lambda w: {"name": "客户名称", "external_id": "外部编号",
                                            "mode": "valid_only"}),
+    # An empty file with the column names: every identity that may import (tenant B's admin
+    # gets tenant B's, which is the same file).
+    "accounts:import-template": Page({"GET": (200, 200, 200, 403, L, 200, L)}),
     "accounts:import-progress": Page({"GET": (200, 404, 200, 403, L, 404, L)}),
     "accounts:import-report": Page({"GET": (200, 404, 200, 403, L, 404, L)}),
 
