@@ -11,7 +11,14 @@ from django.core.files import File
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.imports.files import _SNIFF_BYTES, IMPORT_MAX_BYTES, ImportFileError, _open_table, _sniff
+from accounts.imports.files import (
+    _SNIFF_BYTES,
+    IMPORT_MAX_BYTES,
+    ImportFileError,
+    _open_table,
+    _sniff,
+    _Sniffed,
+)
 from accounts.imports.models import (
     ImportJob,
     ImportKind,
@@ -34,13 +41,9 @@ def _require_import(actor: Actor, kind: str) -> None:
         raise PermissionDenied(_("Your role does not allow imports."))
 
 
-@transaction.atomic
-def import_create(*, actor: Actor, kind: str, mode: str, upload: File) -> ImportJob:
-    """Store an uploaded file as a new job after checking it is a CSV or xlsx with a header and at
-    least one data row. ImportFileError (nothing stored) otherwise."""
-    _require_import(actor, kind)
-    if kind not in SPECS or mode not in ImportMode.values:
-        raise ValidationError(_("Choose what to import and how."))
+def _read_upload(upload: File) -> tuple[_Sniffed, list[str]]:
+    """What the file is and its header row, after checking it is a CSV or xlsx with a header and
+    at least one data row (ImportFileError otherwise). Leaves the file at its start."""
     if upload.size is not None and upload.size > IMPORT_MAX_BYTES:
         raise ImportFileError(_("The file is larger than %(mb)d MB.")
                               % {"mb": IMPORT_MAX_BYTES // (1024 * 1024)})
@@ -52,6 +55,23 @@ def import_create(*, actor: Actor, kind: str, mode: str, upload: File) -> Import
         if next(rows, None) is None:
             raise ImportFileError(_("The file has a header row but no data rows."))
     upload.seek(0)
+    return sniffed, headers
+
+
+def import_file_check(*, upload: File) -> None:
+    """The checks ``import_create`` makes of the file, storing nothing: ``ImportFileError`` (the
+    upload page runs them when another field of the form is wrong, to report both at once)."""
+    _read_upload(upload)
+
+
+@transaction.atomic
+def import_create(*, actor: Actor, kind: str, mode: str, upload: File) -> ImportJob:
+    """Store an uploaded file as a new job after checking it is a CSV or xlsx with a header and at
+    least one data row. ImportFileError (nothing stored) otherwise."""
+    _require_import(actor, kind)
+    if kind not in SPECS or mode not in ImportMode.values:
+        raise ValidationError(_("Choose what to import and how."))
+    sniffed, headers = _read_upload(upload)
     job = ImportJob(tenant=get_current_tenant(), kind=kind, mode=mode,
                     original_name=Path(upload.name or "import").name[:255],
                     file_format=sniffed.file_format, columns=headers,

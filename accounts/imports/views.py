@@ -23,7 +23,12 @@ from accounts.imports.selectors import (
     import_visible_queryset,
     import_waiting_for_queue,
 )
-from accounts.imports.services import import_create, import_mapping_check, import_start
+from accounts.imports.services import (
+    import_create,
+    import_file_check,
+    import_mapping_check,
+    import_start,
+)
 from accounts.imports.specs import template_headers
 from kam.decorators import tenant_page
 from kam.lists import get_or_404, page_of, rule_errors
@@ -62,6 +67,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc)
             else:
                 return redirect("accounts:import-mapping", job_id=job.pk)
+        elif form.cleaned_data.get("file") is not None:
+            try:  # the file's own checks, beside the other fields' errors
+                import_file_check(upload=form.cleaned_data["file"])
+            except ImportFileError as exc:
+                form.add_error("file", str(exc))
         return render(request, "accounts/import_upload.html", {"form": form, "kinds": ImportKind.choices},
                       status=400)
     return render(request, "accounts/import_upload.html", {"form": form, "kinds": ImportKind.choices})

@@ -289,6 +289,22 @@ def test_service_standards(client, admin_a, lang):
         assert ServiceStandard.objects.get(tier="strategic").business_visits_per_year == 12
 
 
+# --- the import: the upload and the column mapping ----------------------------------------------------
+
+
+def test_import_upload(client, admin_a, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    login(client, admin_a)
+    old_excel = SimpleUploadedFile("old.xls", b"\xd0\xcf\x11\xe0" + b"\x00" * 600)
+    form = post(client, reverse("accounts:import-upload"),
+                {"kind": "invoices", "mode": "valid_only", "file": old_excel})
+    assert set(form.errors) == {"kind", "file"}
+    assert form.errors["file"] == [say(
+        "en", "Old Excel files (.xls) are not supported: save the sheet as .xlsx or CSV and "
+              "upload it again.")]
+    assert not ImportJob.unscoped_all_tenants.exists()
+
+
 # --- the import's column mapping ------------------------------------------------------------------------
 
 
