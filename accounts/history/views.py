@@ -1,6 +1,5 @@
 """Pages of the audit trail: an account's history (executives and administrators; managers of the
-accounts they own) and the
-data-subject tools for one contact (administrators)."""
+accounts they own) and the data-subject tools for one contact (administrators)."""
 
 from __future__ import annotations
 
