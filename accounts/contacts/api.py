@@ -49,7 +49,8 @@ class ContactSearchFilter(filters.SearchFilter):
         "is matched by its digits whatever the separators."
 
     def filter_queryset(self, request: Any, queryset: QuerySet, view: Any) -> QuerySet:
-        return contact_search(queryset, request.query_params.get(self.search_param, ""))
+        # DRF's terms: NUL characters dropped, split on spaces and commas.
+        return contact_search(queryset, " ".join(self.get_search_terms(request)))
 
 
 @extend_schema_view(
