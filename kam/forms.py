@@ -1,34 +1,63 @@
 """Forms of the core pages, and the two helpers every app's forms use: a form parses and
 validates its fields; the service holds the rules and raises ``ValidationError``, which
-``ServiceErrors.add_service_errors`` puts on the form (on the field it names, else on the form),
-so a page shows every error of one submit at once."""
+``ServiceErrors.add_service_errors`` puts on the form (on the field it names, else on the form).
+
+A page shows every error of one submit at once: when some fields do not parse (a required field
+left empty, a date that is no date), the service's save never runs, so the page runs its
+validate-only twin (``account_check``, ``contact_check``, …: the same rules, no write) on the
+fields that did parse, and ``ServiceErrors.add_rule_errors`` adds the rules' errors for those
+fields beside the fields' own."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kam.models import ApiKeyScope
+from kam.models import CURRENCIES, ApiKeyScope, Tenant, time_zone_names
 from kam.roles import Role
+from kam.services import TENANT_SETTINGS
 
 
 class ServiceErrors:
     """Mixin for forms whose input goes to a service: its errors go back on the form."""
 
     fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
 
     def add_service_errors(self, exc: ValidationError) -> None:
-        if not hasattr(exc, "error_dict"):
-            for message in exc.messages:
-                self.add_error(None, message)  # type: ignore[attr-defined]
-            return
-        for field, messages in exc.message_dict.items():
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)  # type: ignore[attr-defined]
+        for field, message in _service_messages(exc, self.fields):
+            self.add_error(field, message)  # type: ignore[attr-defined]
+
+    def add_rule_errors(self, exc: ValidationError) -> None:
+        """The errors of the service's validate-only run on a form whose fields did not all
+        parse. A field that did not parse keeps its own error (the rules only saw "unknown" for
+        it, so what they say of it is no news); every other field, and the form, get the rules'
+        errors, each once."""
+        unparsed = set(self.errors)  # type: ignore[attr-defined]
+        for field, message in _service_messages(exc, self.fields):
+            if field in unparsed:
+                continue
+            if message not in self.errors.get(field or NON_FIELD_ERRORS, []):  # type: ignore[attr-defined]
+                self.add_error(field, message)  # type: ignore[attr-defined]
+
+    def data_for_service(self) -> dict[str, Any]:
+        """The cleaned values, None for a field that did not parse (the validate-only run of the
+        rules reads None as "unknown", as the service's own null checks do)."""
+        return {name: self.cleaned_data.get(name) for name in self.fields}
+
+
+def _service_messages(exc: ValidationError, fields: dict[str, forms.Field]
+                      ) -> list[tuple[str | None, str]]:
+    """(field or None for the form, message) of a service's ValidationError."""
+    if not hasattr(exc, "error_dict"):
+        return [(None, message) for message in exc.messages]
+    return [(field if field in fields else None, message)
+            for field, messages in exc.message_dict.items() for message in messages]
 
 
 class ServiceModelForm(ServiceErrors, forms.ModelForm):
@@ -39,8 +68,9 @@ class ServiceModelForm(ServiceErrors, forms.ModelForm):
         pass
 
     def data_for_service(self) -> dict[str, Any]:
-        """The cleaned values of the fields the user may change (not the disabled ones)."""
-        return {name: self.cleaned_data[name] for name in self.fields
+        """The cleaned values of the fields the user may change (not the disabled ones); None
+        for a field that did not parse."""
+        return {name: self.cleaned_data.get(name) for name in self.fields
                 if not self.fields[name].disabled}
 
 
@@ -66,6 +96,40 @@ class ApiKeyForm(ServiceErrors, forms.Form):
     scopes = forms.MultipleChoiceField(label=_("Scopes"), choices=ApiKeyScope.choices,
                                        widget=forms.CheckboxSelectMultiple,
                                        initial=[ApiKeyScope.READ])
+
+
+TIME_ZONE_NOTE = _(
+    "“Today” follows the time zone: contracts due for renewal, what is overdue, the nightly run "
+    "at 02:00 and every “last 12 months” figure are counted in it. A change applies to everyone "
+    "in your company at once; times already recorded stay the same moments, shown in the new "
+    "zone.")
+
+
+class TenantSettingsForm(ServiceErrors, forms.Form):
+    """The company's time zone, currency and default language: choices only (a stored value the
+    lists no longer offer is kept as a choice, so the other two can still be changed)."""
+
+    # The page shows the warning of what follows the time zone beside the form (TIME_ZONE_NOTE).
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+    currency = forms.ChoiceField(label=_("Currency"), help_text=_(
+        "The currency of every amount (transactions, contracts, revenue). Amounts are not "
+        "converted: a change only changes the currency they are shown in."))
+    default_language = forms.ChoiceField(label=_("Default language"), help_text=_(
+        "For members whose browser asks for a language KAM does not offer; anyone can switch "
+        "with the language menu."))
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {name: getattr(tenant, name) for name in TENANT_SETTINGS})
+        super().__init__(*args, **kwargs)
+        zones = time_zone_names()
+        currencies = [(code, str(label)) for code, label in CURRENCIES.items()]
+        if tenant.time_zone not in zones:
+            zones = [tenant.time_zone, *zones]
+        if tenant.currency not in CURRENCIES:
+            currencies = [(tenant.currency, tenant.currency), *currencies]
+        for name, choices in (("time_zone", [(zone, zone) for zone in zones]),
+                              ("currency", currencies), ("default_language", settings.LANGUAGES)):
+            cast(forms.ChoiceField, self.fields[name]).choices = choices
 
 
 class TenantSwitchForm(forms.Form):

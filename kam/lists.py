@@ -164,11 +164,16 @@ def see_other(url: str) -> HttpResponseRedirect:
 
 def form_page(request: HttpRequest, form: Any, *, template: str, save: Callable[[dict[str, Any]], M],
               done: Callable[[M], str], message: Callable[[M], str],
+              check: Callable[[dict[str, Any]], object] | None = None,
               context: dict[str, Any] | None = None) -> HttpResponse:
     """The create / edit page of every form that feeds a service: GET shows the form; a POST
     whose fields parse goes to ``save`` (the service, with the form's cleaned values); its
     ``ValidationError`` goes back on the form, all fields at once, as a 400; success is the
-    ``message`` and a redirect to ``done(obj)``."""
+    ``message`` and a redirect to ``done(obj)``.
+
+    A POST with fields that do not parse never reaches ``save``: ``check`` (the service's
+    validate-only twin, which writes nothing) judges the fields that did, so the page shows the
+    rules' errors of those fields in the same answer instead of on the next submit."""
     context = {"form": form, **(context or {})}
     if request.method != "POST":
         return render(request, template, context)
@@ -180,4 +185,15 @@ def form_page(request: HttpRequest, form: Any, *, template: str, save: Callable[
         else:
             messages.success(request, message(obj))
             return redirect(done(obj))
+    elif check is not None:
+        rule_errors(form, check)
     return render(request, template, context, status=400)
+
+
+def rule_errors(form: Any, check: Callable[[dict[str, Any]], object]) -> None:
+    """Run ``check`` (a service's validate-only twin) on the parsed fields of a form that has
+    errors, and add the rules' errors of the fields that parsed (``ServiceErrors.add_rule_errors``)."""
+    try:
+        check(form.data_for_service())
+    except ValidationError as exc:
+        form.add_rule_errors(exc)

@@ -8,6 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from pghistory.models import Event as PghEvent
@@ -35,6 +36,43 @@ def name_of(first: str, last: str, username: str) -> str:
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("Unknown time zone: %(tz)s"), params={"tz": value})
+
+
+# The regions of the IANA time zones a company may choose (not the old aliases such as "US/…",
+# "Etc/GMT-8" or "PRC", which name the same zones again).
+_ZONE_REGIONS = ("Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/", "Australia/",
+                 "Europe/", "Indian/", "Pacific/")
+
+
+def time_zone_names() -> list[str]:
+    """The time zones a company may choose, by name: "Asia/Shanghai", … and "UTC"."""
+    return ["UTC", *sorted(name for name in zoneinfo.available_timezones()
+                           if name.startswith(_ZONE_REGIONS))]
+
+
+# The currencies a company may keep its accounts in (ISO 4217 codes): amounts are stored as
+# numbers and shown with this code; changing it converts nothing.
+CURRENCIES: dict[str, Promise] = {
+    "CNY": _("Chinese yuan (CNY)"),
+    "HKD": _("Hong Kong dollar (HKD)"),
+    "MOP": _("Macanese pataca (MOP)"),
+    "USD": _("US dollar (USD)"),
+    "EUR": _("Euro (EUR)"),
+    "GBP": _("Pound sterling (GBP)"),
+    "JPY": _("Japanese yen (JPY)"),
+    "KRW": _("South Korean won (KRW)"),
+    "SGD": _("Singapore dollar (SGD)"),
+    "AUD": _("Australian dollar (AUD)"),
+    "CAD": _("Canadian dollar (CAD)"),
+    "CHF": _("Swiss franc (CHF)"),
+    "INR": _("Indian rupee (INR)"),
+    "THB": _("Thai baht (THB)"),
+    "MYR": _("Malaysian ringgit (MYR)"),
+    "IDR": _("Indonesian rupiah (IDR)"),
+    "VND": _("Vietnamese dong (VND)"),
+    "PHP": _("Philippine peso (PHP)"),
+    "AED": _("UAE dirham (AED)"),
+}
 
 
 class AuditEvent(PghEvent):
@@ -111,6 +149,27 @@ class Membership(TenantOwned):
     @property
     def display_name(self) -> str:
         return person_name(self.user)
+
+
+class TenantSettingsChange(TenantOwned):
+    """One change of the company's settings (time zone, currency, default language): what changed,
+    from what to what, when and by whom. Written by ``kam.services.tenant_settings_update`` in the
+    same transaction as the change (the tenant row is no tenant data, so no audit trigger sees it)
+    and append-only like the audit trail's event tables (kam.db.grants)."""
+
+    changed_at = models.DateTimeField(_("changed"))
+    # Who, as the audit trail records it (kam.audit: user id, username, membership id, path).
+    context = models.JSONField(null=True, blank=True)
+    changes = models.JSONField()  # {"time_zone": ["Asia/Shanghai", "America/Los_Angeles"], …}
+
+    class Meta:
+        verbose_name = _("settings change")
+        verbose_name_plural = _("settings changes")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-changed_at"], name="settingschange_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.changed_at:%Y-%m-%d %H:%M} {sorted(self.changes)}"
 
 
 class ApiKeyScope(models.TextChoices):

@@ -27,15 +27,25 @@ class Perm:
     ACCOUNT_VIEW_ALL = "account.view_all"  # see every account, not only one's own
     ACCOUNT_CREATE = "account.create"
     ACCOUNT_CHANGE = "account.change"  # edit accounts one can see
-    ACCOUNT_ASSIGN_OWNER = "account.assign_owner"  # make someone else the owner
+    # Make someone else an account's owner, and staff the team of any account one can see.
+    ACCOUNT_ASSIGN_OWNER = "account.assign_owner"
+    TEAM_MANAGE_OWN = "team.manage_own"  # add to and remove from the team of one's own accounts
     ACCOUNT_DELETE = "account.delete"
-    SETTINGS_MANAGE = "settings.manage"  # members, roles, API keys
-    AUDIT_READ = "audit.read"  # an account's change history (kam.audit)
+    SETTINGS_MANAGE = "settings.manage"  # members, roles, API keys, the company's settings
+    AUDIT_READ = "audit.read"  # the change history (kam.audit) of any account one can see
+    AUDIT_READ_OWN = "audit.read_own"  # the change history of one's own accounts
     DATA_SUBJECT = "contact.data_subject"  # export / erase everything about one contact
     STANDARDS_MANAGE = "standards.manage"  # tiering policy and service standards (edit, preview)
     TIER_OVERRIDE = "tier.override"  # set / end an account's manual tier
 
 
+# "One's own accounts" are those one owns (Account.owner), not those one is on the team of: the
+# owner answers for the account, so a manager staffs the team of, and reads the change history of,
+# the accounts they own; a team member works on an account without re-staffing its team (else any
+# member could remove the others) or reading its history. Who may do a thing on every account one
+# can see may also do it on one's own (…_OWN is granted with its every-account row): the check is
+# Actor.can_on_account.
+#
 # Who may do what: THE table. One row per permission, one column per role and per API-key scope;
 # Y = allowed. ROLE_PERMISSIONS and SCOPE_PERMISSIONS below are read off it, and everything asks
 # them through Actor.can(). tests/kam/test_roles_matrix.py sends, for every cell, requests that need
@@ -51,9 +61,11 @@ PERMISSION_TABLE: dict[str, tuple[bool, ...]] = {
     Perm.ACCOUNT_CREATE:       (Y,     N,          Y,          N,          Y),
     Perm.ACCOUNT_CHANGE:       (Y,     N,          Y,          N,          Y),
     Perm.ACCOUNT_ASSIGN_OWNER: (Y,     N,          N,          N,          Y),
+    Perm.TEAM_MANAGE_OWN:      (Y,     N,          Y,          N,          Y),
     Perm.ACCOUNT_DELETE:       (Y,     N,          N,          N,          Y),
     Perm.SETTINGS_MANAGE:      (Y,     N,          N,          N,          N),
     Perm.AUDIT_READ:           (Y,     Y,          N,          Y,          Y),
+    Perm.AUDIT_READ_OWN:       (Y,     Y,          Y,          Y,          Y),
     Perm.DATA_SUBJECT:         (Y,     N,          N,          N,          N),
     Perm.STANDARDS_MANAGE:     (Y,     N,          N,          N,          N),
     Perm.TIER_OVERRIDE:        (Y,     Y,          N,          N,          N),
@@ -89,6 +101,14 @@ class Actor:
 
     def can(self, perm: str) -> bool:
         return perm in self.permissions
+
+    def can_on_account(self, perm: str, *, own: str, owner_id: int | None) -> bool:
+        """``perm`` on one account (the caller has it from a visible queryset): granted on every
+        account, or ``own`` — the same on one's own accounts — and the actor owns this one."""
+        if self.can(perm):
+            return True
+        return (self.can(own) and self.membership is not None
+                and owner_id == self.membership.pk)
 
     @property
     def can_write(self) -> bool:

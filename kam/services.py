@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
@@ -17,7 +18,16 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from kam import clock
-from kam.models import ApiKey, ApiKeyScope, Membership, Tenant
+from kam.audit import current_audit_metadata
+from kam.models import (
+    CURRENCIES,
+    ApiKey,
+    ApiKeyScope,
+    Membership,
+    Tenant,
+    TenantSettingsChange,
+    time_zone_names,
+)
 from kam.roles import Role
 from kam.tenancy import get_current_tenant, system_read, tenant_context
 
@@ -41,23 +51,39 @@ def split_api_key(raw: str) -> tuple[str, str] | None:
     return parts[1], raw
 
 
-@transaction.atomic
-def api_key_create(*, name: str, scopes: list[str], created_by: AbstractBaseUser | None = None
-                   ) -> tuple[ApiKey, str]:
-    """Create a key for the current tenant. Returns the key and the secret, shown once."""
-    tenant = get_current_tenant()
-    name = (name or "").strip()
+def _api_key_errors(*, name: str | None, scopes: list[str] | None
+                    ) -> tuple[str, list[str], dict[str, list[str]]]:
+    """The rules of a new key: (name, scopes) cleaned and every error. None is "unknown" (a page's
+    field that did not parse): not judged."""
     errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
     if not name:
         errors["name"] = [_("Give the key a name.")]
     elif ApiKey.objects.filter(name=name).exists():
         errors["name"] = [_("A key with this name already exists.")]
     valid_scopes = {c.value for c in ApiKeyScope}
-    scopes = sorted(set(scopes or []))
-    if not scopes:
+    clean_scopes = sorted(set(scopes or []))
+    if scopes is not None and not clean_scopes:
         errors["scopes"] = [_("Choose at least one scope.")]
-    elif not set(scopes) <= valid_scopes:
+    elif not set(clean_scopes) <= valid_scopes:
         errors["scopes"] = [_("Unknown scope. Use read and/or write.")]
+    return name, clean_scopes, errors
+
+
+def api_key_check(*, name: str | None, scopes: list[str] | None) -> None:
+    """The rules of ``api_key_create`` without creating anything: ``ValidationError`` with every
+    error (a value None is unknown, and not judged)."""
+    _name, _scopes, errors = _api_key_errors(name=name, scopes=scopes)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def api_key_create(*, name: str, scopes: list[str], created_by: AbstractBaseUser | None = None
+                   ) -> tuple[ApiKey, str]:
+    """Create a key for the current tenant. Returns the key and the secret, shown once."""
+    tenant = get_current_tenant()
+    name, scopes, errors = _api_key_errors(name=name, scopes=scopes or [])
     if errors:
         raise ValidationError(errors)
     if ApiKeyScope.WRITE in scopes and ApiKeyScope.READ not in scopes:
@@ -114,34 +140,66 @@ def api_key_touch(*, key: ApiKey) -> None:
             last_used_at__gt=now - API_KEY_TOUCH_INTERVAL).update(last_used_at=now)
 
 
-@transaction.atomic
-def member_add(*, username: str, email: str, role: str, password: str,
-               first_name: str = "", last_name: str = "") -> Membership:
-    """Add a member to the current tenant, creating the user if the username is new."""
-    tenant = get_current_tenant()
+def _member_errors(*, username: str | None, email: str | None, role: str | None,
+                   password: str | None, first_name: str | None, last_name: str | None,
+                   ) -> tuple[AbstractBaseUser | None, dict[str, list[str]]]:
+    """The rules of adding a member, every one of them at once: (the user to add — an existing
+    one, or a new one not saved yet — and the errors). A value None is "unknown" (a page's field
+    that did not parse): not judged, and a new user's password is judged without it."""
     User = get_user_model()
     username = (username or "").strip()
     errors: dict[str, list[str]] = {}
     if not username:
         errors["username"] = [_("Enter a username.")]
-    if role not in Role.values:
+    if role is not None and role not in Role.values:
         errors["role"] = [_("Unknown role.")]
-    if errors:
-        raise ValidationError(errors)
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        candidate = User(username=username, email=email, first_name=first_name,
-                         last_name=last_name)
+    user = User.objects.filter(username=username).first() if username else None
+    if user is not None:
+        if Membership.objects.filter(user=user).exists():
+            errors["username"] = [_("This user is already a member.")]
+        return user, errors
+    candidate = User(username=username, email=email or "", first_name=first_name or "",
+                     last_name=last_name or "")
+    try:
+        candidate.full_clean(exclude=["password", *errors, *(
+            name for name, value in (("email", email), ("first_name", first_name),
+                                     ("last_name", last_name)) if value is None)])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if password is not None:
         try:
             validate_password(password, user=candidate)
         except ValidationError as exc:
-            raise ValidationError({"password": exc.messages}) from exc
-        candidate.set_password(password)
-        candidate.full_clean(exclude=["password"])
-        candidate.save()
-        user = candidate
-    elif Membership.objects.filter(user=user).exists():
-        raise ValidationError({"username": [_("This user is already a member.")]})
+            errors["password"] = exc.messages
+    return candidate, errors
+
+
+def member_check(*, username: str | None, email: str | None, role: str | None,
+                 password: str | None, first_name: str | None = "",
+                 last_name: str | None = "") -> None:
+    """The rules of ``member_add`` without adding anyone: ``ValidationError`` with every error
+    (a value None is unknown, and not judged)."""
+    _user, errors = _member_errors(username=username, email=email, role=role, password=password,
+                                   first_name=first_name, last_name=last_name)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def member_add(*, username: str, email: str, role: str, password: str,
+               first_name: str = "", last_name: str = "") -> Membership:
+    """Add a member to the current tenant, creating the user if the username is new."""
+    tenant = get_current_tenant()
+    user, errors = _member_errors(username=username, email=email, role=role,
+                                  password=password or "", first_name=first_name,
+                                  last_name=last_name)
+    if errors:
+        raise ValidationError(errors)
+    assert user is not None  # no errors: the username was given
+    if user.pk is None:
+        user.set_password(password)
+        user.save()
     return Membership.objects.create(tenant=tenant, user=user, role=role)
 
 
@@ -170,6 +228,67 @@ def member_update(*, membership_id: int, role: str, is_active: bool,
     membership.is_active = is_active
     membership.save(update_fields=["role", "is_active"])
     return membership
+
+
+# --- the company's settings -----------------------------------------------------------------------
+
+TENANT_SETTINGS = ("time_zone", "currency", "default_language")
+
+
+def _tenant_settings_errors(tenant: Tenant, values: dict[str, str | None]) -> dict[str, list[str]]:
+    """Every value must be one the settings page offers (a stored value it no longer offers may
+    stay as it is). None is "unknown" (a page's field that did not parse): not judged."""
+    offered = {
+        "time_zone": set(time_zone_names()),
+        "currency": set(CURRENCIES),
+        "default_language": {code for code, _name in settings.LANGUAGES},
+    }
+    messages = {
+        "time_zone": _("Choose a time zone from the list."),
+        "currency": _("Choose a currency from the list."),
+        "default_language": _("Choose a language from the list."),
+    }
+    errors: dict[str, list[str]] = {}
+    for field in TENANT_SETTINGS:
+        value = values.get(field)
+        if value is not None and value not in offered[field] and value != getattr(tenant, field):
+            errors[field] = [messages[field]]
+    return errors
+
+
+def tenant_settings_check(*, time_zone: str | None, currency: str | None,
+                          default_language: str | None) -> None:
+    """The rules of ``tenant_settings_update`` without changing anything: ``ValidationError``
+    with every error (a value None is unknown, and not judged)."""
+    errors = _tenant_settings_errors(get_current_tenant(), {
+        "time_zone": time_zone, "currency": currency, "default_language": default_language})
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def tenant_settings_update(*, time_zone: str, currency: str, default_language: str) -> Tenant:
+    """Change the current tenant's time zone, currency and default language, and record what
+    changed, who changed it and when (``TenantSettingsChange``, append-only). Takes effect with
+    the next request: "today", the nightly run's 02:00 and every time shown follow the new zone;
+    amounts keep their numbers and show the new currency's code (nothing is converted)."""
+    current = get_current_tenant()
+    tenant = Tenant.objects.select_for_update().get(pk=current.pk)
+    values = {"time_zone": time_zone, "currency": currency, "default_language": default_language}
+    errors = _tenant_settings_errors(tenant, dict(values))
+    if errors:
+        raise ValidationError(errors)
+    changes = {field: [getattr(tenant, field), value] for field, value in values.items()
+               if getattr(tenant, field) != value}
+    if changes:
+        for field, (_old, new) in changes.items():
+            setattr(tenant, field, new)
+        tenant.full_clean(exclude=[f.name for f in Tenant._meta.fields
+                                   if f.name not in TENANT_SETTINGS], validate_unique=False)
+        tenant.save(update_fields=list(changes))
+        TenantSettingsChange.objects.create(changed_at=clock.now(), changes=changes,
+                                            context=current_audit_metadata())
+    return tenant
 
 
 # What a new tenant starts with, registered by the apps (kam names none of them): e.g. the

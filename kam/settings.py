@@ -53,7 +53,9 @@ else:
     SECRET_KEY = os.environ.get(
         "DJANGO_SECRET_KEY", "insecure-development-key-only-for-the-embedded-demo-stack-0123456789"
     )
-    DEBUG = env_bool("DJANGO_DEBUG", True)
+    # Off unless asked for (DJANGO_DEBUG=true): `make demo` and a plain runserver show the
+    # product's own 404 / 500 pages, not Django's debug page listing every URL.
+    DEBUG = env_bool("DJANGO_DEBUG", False)
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
 
 INSTALLED_APPS = [
@@ -221,7 +223,7 @@ CACHES = {
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "kam.passwords.MinimumLengthValidator"},  # its message translated
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -295,6 +297,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # collectstatic (production images) writes here; development serves from STATICFILES_DIRS.
 STATIC_ROOT = BASE_DIR / "staticfiles" if PRODUCTION else None
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Outside production WhiteNoise serves static/ as it is on disk (runserver serves no static files
+# without DEBUG): an edited stylesheet shows on the next request, as under DEBUG.
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 # Uploaded imports and their reports (never served publicly: downloads go through views).
 MEDIA_ROOT = (Path(os.environ.get("KAM_MEDIA_ROOT", BASE_DIR / "media")) if PRODUCTION
               else devstack.state_dir() / "media")

@@ -23,6 +23,7 @@ kam_patterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tenant/switch/", views.tenant_switch, name="tenant-switch"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/company/", views.tenant_settings, name="tenant-settings"),
     path("settings/members/add/", views.member_add, name="member-add"),
     path("settings/members/<int:membership_id>/", views.member_update, name="member-update"),
     path("settings/api-keys/add/", views.api_key_create, name="api-key-create"),

@@ -14,10 +14,20 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kam import services
 from kam.decorators import tenant_page
-from kam.forms import ApiKeyForm, MemberAddForm, MemberUpdateForm, TenantSwitchForm
+from kam.forms import (
+    TIME_ZONE_NOTE,
+    ApiKeyForm,
+    MemberAddForm,
+    MemberUpdateForm,
+    TenantSettingsForm,
+    TenantSwitchForm,
+)
+from kam.lists import rule_errors
 from kam.middleware import SESSION_TENANT_KEY, KamRequest
 from kam.models import ApiKey, Membership
 from kam.roles import Perm
+from kam.selectors import settings_changes
+from kam.tenancy import get_current_tenant
 
 
 @require_GET
@@ -62,6 +72,9 @@ def tenant_switch(request: KamRequest) -> HttpResponse:
     return redirect(settings.LOGIN_REDIRECT_URL)
 
 
+SETTINGS_CHANGES_SHOWN = 5
+
+
 def _settings_context(request: HttpRequest, **extra) -> dict:
     context = {
         "members": Membership.objects.select_related("user").order_by("-is_active",
@@ -69,6 +82,9 @@ def _settings_context(request: HttpRequest, **extra) -> dict:
         "api_keys": ApiKey.objects.select_related("created_by").order_by("-created_at"),
         "member_form": MemberAddForm(),
         "key_form": ApiKeyForm(),
+        "tenant_form": TenantSettingsForm(tenant=get_current_tenant()),
+        "settings_changes": settings_changes(limit=SETTINGS_CHANGES_SHOWN),
+        "time_zone_note": TIME_ZONE_NOTE,
     }
     context.update(extra)
     return context
@@ -91,8 +107,31 @@ def member_add(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("%(user)s was added.") % {"user": membership})
             return redirect("kam:settings")
+    else:
+        rule_errors(form, lambda data: services.member_check(**data))
     return render(request, "kam/settings.html",
                   _settings_context(request, member_form=form), status=400)
+
+
+@require_POST
+@tenant_page(Perm.SETTINGS_MANAGE)
+def tenant_settings(request: HttpRequest) -> HttpResponse:
+    """The company's time zone, currency and default language (from the settings page)."""
+    tenant = get_current_tenant()
+    form = TenantSettingsForm(request.POST, tenant=tenant)
+    if form.is_valid():
+        try:
+            services.tenant_settings_update(**form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("The settings of %(company)s were saved.") % {
+                "company": tenant.name})
+            return redirect("kam:settings")
+    else:
+        rule_errors(form, lambda data: services.tenant_settings_check(**data))
+    return render(request, "kam/settings.html",
+                  _settings_context(request, tenant_form=form), status=400)
 
 
 @require_POST
@@ -129,6 +168,8 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
         else:
             return render(request, "kam/settings.html",
                           _settings_context(request, new_key=key, new_key_secret=raw))
+    else:
+        rule_errors(form, lambda data: services.api_key_check(**data))
     return render(request, "kam/settings.html", _settings_context(request, key_form=form),
                   status=400)
 

@@ -36,15 +36,28 @@ def _apply(*, actor: Actor, account: Account, data: dict[str, Any]) -> None:
     clean_and_raise(account, errors, validate_unique=False)
 
 
+def _with_default_owner(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    data = dict(data)
+    if "owner" not in data and actor.membership is not None:
+        data["owner"] = actor.membership
+    return data
+
+
+def _changes(account: Account, data: dict[str, Any]) -> dict[str, Any]:
+    """What ``data`` changes of the stored ``account`` (the rules judge changes only: an owner who
+    left stays the owner until someone picks another)."""
+    changed = {k: v for k, v in data.items() if getattr(account, k, object()) != v}
+    if "owner" in changed and changed["owner"] == account.owner:
+        changed.pop("owner")
+    return changed
+
+
 @transaction.atomic
 def account_create(*, actor: Actor, data: dict[str, Any]) -> Account:
     if not actor.can(Perm.ACCOUNT_CREATE):
         raise PermissionDenied(_("You may not create accounts."))
-    data = dict(data)
-    if "owner" not in data and actor.membership is not None:
-        data["owner"] = actor.membership
     account = Account(tenant=get_current_tenant())
-    _apply(actor=actor, account=account, data=data)
+    _apply(actor=actor, account=account, data=_with_default_owner(actor, data))
     account.save()
     return account
 
@@ -54,12 +67,21 @@ def account_update(*, actor: Actor, account: Account, data: dict[str, Any]) -> A
     if not actor.can(Perm.ACCOUNT_CHANGE):
         raise PermissionDenied(_("You may not change accounts."))
     account = Account.objects.select_for_update().get(pk=account.pk)
-    changed = {k: v for k, v in data.items() if getattr(account, k, object()) != v}
-    if "owner" in changed and changed["owner"] == account.owner:
-        changed.pop("owner")
-    _apply(actor=actor, account=account, data=changed)
+    _apply(actor=actor, account=account, data=_changes(account, data))
     account.save()
     return account
+
+
+def account_check(*, actor: Actor, data: dict[str, Any], account: Account | None = None) -> None:
+    """The rules of ``account_create`` (``account`` None) or ``account_update`` on ``data``,
+    writing nothing: ``ValidationError`` with every error. A value None is "unknown" (a page's
+    field that did not parse): the null checks name it and the rules that need it skip it."""
+    if account is None:
+        _apply(actor=actor, account=Account(tenant=get_current_tenant()),
+               data=_with_default_owner(actor, data))
+        return
+    stored = Account.objects.get(pk=account.pk)
+    _apply(actor=actor, account=stored, data=_changes(stored, data))
 
 
 @transaction.atomic

@@ -12,7 +12,12 @@ from accounts.account.filters import AccountFilter
 from accounts.account.forms import AccountForm
 from accounts.account.models import Account
 from accounts.account.selectors import account_children, account_list_queryset
-from accounts.account.services import account_create, account_delete, account_update
+from accounts.account.services import (
+    account_check,
+    account_create,
+    account_delete,
+    account_update,
+)
 from kam.decorators import tenant_page
 from kam.jobs import data_as_of
 from kam.lists import filtered_page, form_page, get_or_404
@@ -47,6 +52,7 @@ def account_create_view(request: HttpRequest) -> HttpResponse:
         request, AccountForm(request.POST or None, actor=request.actor),
         template="accounts/account_form.html", done=_detail,
         save=lambda data: account_create(actor=request.actor, data=data),
+        check=lambda data: account_check(actor=request.actor, data=data),
         message=lambda account: _("Account %(name)s was created.") % {"name": account})
 
 
@@ -57,6 +63,7 @@ def account_edit_view(request: HttpRequest, account_id: int) -> HttpResponse:
         request, AccountForm(request.POST or None, instance=account, actor=request.actor),
         template="accounts/account_form.html", context={"account": account}, done=_detail,
         save=lambda data: account_update(actor=request.actor, account=account, data=data),
+        check=lambda data: account_check(actor=request.actor, account=account, data=data),
         message=lambda _account: _("Your changes were saved."))
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers
+from rest_framework import filters, mixins, serializers
 
 from accounts.account.models import Account
 from accounts.contacts.filters import ContactFilter
 from accounts.contacts.models import Contact
-from accounts.contacts.selectors import contact_visible_queryset
+from accounts.contacts.selectors import contact_search, contact_visible_queryset
 from accounts.contacts.services import contact_create, contact_delete, contact_update
 from kam.api import CreateMixin, DestroyMixin, JsonTypedSerializer, TenantViewSet, UpdateMixin, routes
+from kam.api.input import ApiFilterBackend, ApiOrderingFilter
 from kam.roles import Actor
 
 
@@ -39,6 +41,18 @@ class ContactSerializer(JsonTypedSerializer):
 
 
 
+class ContactSearchFilter(filters.SearchFilter):
+    """``?search=``: the contact list page's search (``contact_search``: every word in the name,
+    email or phone; a phone number by its digits), so the API and the page find the same."""
+
+    search_description = "Words that must each be in the name, email or phone; a phone number " \
+        "is matched by its digits whatever the separators."
+
+    def filter_queryset(self, request: Any, queryset: QuerySet, view: Any) -> QuerySet:
+        # DRF's terms: NUL characters dropped, split on spaces and commas.
+        return contact_search(queryset, " ".join(self.get_search_terms(request)))
+
+
 @extend_schema_view(
     list=extend_schema(summary="List contacts", description="Cursor-paginated; the contacts of "
                        "the accounts the caller can see."),
@@ -52,7 +66,9 @@ class ContactViewSet(mixins.ListModelMixin, CreateMixin, mixins.RetrieveModelMix
                      UpdateMixin, DestroyMixin, TenantViewSet):
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
-    search_fields = ["name"]
+    # ?search= is the contact list's search (ContactSearchFilter): these fields only document it.
+    filter_backends = [ApiFilterBackend, ContactSearchFilter, ApiOrderingFilter]
+    search_fields = ["name", "email", "phone"]
     ordering_fields = ["id", "name", "created_at", "updated_at", "relationship_strength"]
     ordering = ["-id"]
     model = Contact

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.account.filters import VisibleAccountsMixin, tenant_accounts
 from accounts.contacts.models import BuyingRole, Contact, ContactLevel
+from accounts.contacts.selectors import contact_search
 
 
 class ContactFilter(django_filters.FilterSet):
@@ -33,8 +34,10 @@ class ContactListFilter(VisibleAccountsMixin, ContactFilter):
     # them and links carry an opaque token instead (kam.filter_tokens).
     personal_params = ("q",)
 
-    # A contact's name has at most 100 characters: a longer search cannot match anything.
-    q = django_filters.CharFilter(method="filter_q", label=_("Search"), max_length=100)
+    # Name, email or phone (accounts.contacts.selectors.contact_search); an email has at most 254
+    # characters: a longer search cannot match anything.
+    q = django_filters.CharFilter(method="filter_q", label=_("Name, email or phone"),
+                                  max_length=254)
     level = django_filters.ChoiceFilter(choices=ContactLevel.choices, label=_("Level"),
                                         empty_label=_("All levels"))
     buying_role = django_filters.ChoiceFilter(choices=BuyingRole.choices, label=_("Buying role"),
@@ -43,5 +46,4 @@ class ContactListFilter(VisibleAccountsMixin, ContactFilter):
                                              widget=forms.Select(choices=_ACTIVE_CHOICES))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        return queryset.filter(name__icontains=value) if value else queryset
+        return contact_search(queryset, value)

@@ -59,6 +59,16 @@ def contact_update(*, actor: Actor, contact: Contact, data: dict[str, Any]) -> C
     return contact
 
 
+def contact_check(*, actor: Actor, data: dict[str, Any], contact: Contact | None = None) -> None:
+    """The rules of ``contact_create`` (``contact`` None) or ``contact_update`` on ``data``,
+    writing nothing: ``ValidationError`` with every error. A value None is "unknown" (a page's
+    field that did not parse): the null checks name it and the rules that need it skip it."""
+    if contact is None:
+        _apply(actor=actor, contact=Contact(tenant=get_current_tenant()), data=data)
+        return
+    _apply(actor=actor, contact=contact_visible_queryset(actor=actor).get(pk=contact.pk), data=data)
+
+
 @transaction.atomic
 def contact_delete(*, actor: Actor, contact: Contact) -> None:
     if not actor.can(Perm.ACCOUNT_CHANGE):

@@ -13,7 +13,12 @@ from accounts.contacts.filters import ContactListFilter
 from accounts.contacts.forms import ContactForm
 from accounts.contacts.models import Contact
 from accounts.contacts.selectors import contact_visible_queryset
-from accounts.contacts.services import contact_create, contact_delete, contact_update
+from accounts.contacts.services import (
+    contact_check,
+    contact_create,
+    contact_delete,
+    contact_update,
+)
 from kam.decorators import tenant_page
 from kam.filter_tokens import FILTER_PARAM, filter_token_load, filter_token_store
 from kam.lists import filtered_page, form_page, get_or_404, see_other
@@ -95,6 +100,7 @@ def contact_create_view(request: HttpRequest) -> HttpResponse:
                            initial=preselected_account(request))
     return form_page(request, form, template="accounts/contact_form.html", done=_back_to_account,
                      save=lambda data: contact_create(actor=request.actor, data=data),
+                     check=lambda data: contact_check(actor=request.actor, data=data),
                      message=lambda contact: _("Contact %(name)s was added.") % {"name": contact.name})
 
 
@@ -105,6 +111,7 @@ def contact_edit_view(request: HttpRequest, contact_id: int) -> HttpResponse:
     return form_page(request, form, template="accounts/contact_form.html",
                      context={"contact": contact}, done=_back_to_account,
                      save=lambda data: contact_update(actor=request.actor, contact=contact, data=data),
+                     check=lambda data: contact_check(actor=request.actor, contact=contact, data=data),
                      message=lambda _contact: _("Your changes were saved."))
 
 

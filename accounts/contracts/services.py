@@ -78,6 +78,19 @@ def contract_update(*, actor: Actor, contract: Contract, data: dict[str, Any]) -
     return contract
 
 
+def contract_check(*, actor: Actor, data: dict[str, Any], contract: Contract | None = None) -> None:
+    """The rules of ``contract_create`` (``contract`` None) or ``contract_update`` on ``data``,
+    writing nothing: ``ValidationError`` with every error. A value None is "unknown" (a page's
+    field that did not parse): the null checks name it and the rules that need it skip it (the
+    end date is judged against a start date only when both are known)."""
+    _require_change(actor)
+    if contract is None:
+        _apply(actor=actor, contract=Contract(tenant=get_current_tenant()), data=data)
+        return
+    _apply(actor=actor, contract=contract_visible_queryset(actor=actor).get(pk=contract.pk),
+           data=data)
+
+
 @transaction.atomic
 def contract_delete(*, actor: Actor, contract: Contract) -> None:
     _require_change(actor)

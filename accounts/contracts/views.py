@@ -17,7 +17,12 @@ from accounts.contracts.selectors import (
     contracts_filter_renewal_due,
     with_renewal_due,
 )
-from accounts.contracts.services import contract_create, contract_delete, contract_update
+from accounts.contracts.services import (
+    contract_check,
+    contract_create,
+    contract_delete,
+    contract_update,
+)
 from kam import clock
 from kam.decorators import tenant_page
 from kam.lists import filtered_page, form_page, get_or_404
@@ -64,6 +69,7 @@ def contract_create_view(request: HttpRequest) -> HttpResponse:
                             initial=preselected_account(request))
     return form_page(request, form, template="accounts/contract_form.html", done=_back_to_account,
                      save=lambda data: contract_create(actor=request.actor, data=data),
+                     check=lambda data: contract_check(actor=request.actor, data=data),
                      message=lambda contract: _("Contract %(number)s was added.") % {
                          "number": contract.number})
 
@@ -75,6 +81,8 @@ def contract_edit_view(request: HttpRequest, contract_id: int) -> HttpResponse:
     return form_page(request, form, template="accounts/contract_form.html",
                      context={"contract": contract}, done=_back_to_account,
                      save=lambda data: contract_update(actor=request.actor, contract=contract, data=data),
+                     check=lambda data: contract_check(actor=request.actor, contract=contract,
+                                                       data=data),
                      message=lambda _contract: _("Your changes were saved."))
 
 

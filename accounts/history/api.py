@@ -2,10 +2,11 @@
 
 Nested under the account (rather than ``/audit-events/?account=``) because the history *is* a view
 of one account: the account is looked up through the actor's visible accounts like any account
-endpoint, so another tenant's account is a 404. Who may read it: ``Perm.AUDIT_READ`` —
-administrators' and executives' sessions and every API key (``read`` scope and up); a manager gets
-403 whatever the id (the role never may, so the answer says nothing about the account). Keyset
-pagination: ``next`` carries an opaque ``cursor``; ``page_size`` up to 200.
+endpoint, so another tenant's account is a 404. Who may read it: ``can_read_history`` —
+administrators' and executives' sessions and every API key (``read`` scope and up) on every account
+they see; a manager on the accounts they own (one they only are on the team of: 403; one they do
+not see: 404, like any account). Keyset pagination: ``next`` carries an opaque ``cursor``;
+``page_size`` up to 200.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from accounts.history.selectors import (
     HistoryCursorError,
     HistoryEntry,
     account_history_page,
+    can_read_history,
 )
 from kam.api import TenantViewSet, routes
 from kam.api.pagination import invalid_cursor, parse_page_size
@@ -102,7 +104,8 @@ class AccountHistoryViewSet(TenantViewSet):
         description=(
             "Every change of the account and of its contacts, team, contracts and transactions, "
             "newest first, with who made it (user, API key, job or command), when, and the changed "
-            "fields old → new. Administrators, executives and API keys; managers get 403. "
+            "fields old → new. Administrators, executives and API keys; managers of the accounts "
+            "they own (another account they see: 403). "
             "Keyset-paginated: follow `next`."),
         parameters=[
             OpenApiParameter("account_pk", OpenApiTypes.INT, OpenApiParameter.PATH,
@@ -116,7 +119,7 @@ class AccountHistoryViewSet(TenantViewSet):
         responses={200: HistoryPageSerializer},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if not self.actor.can(Perm.AUDIT_READ):
+        if not self.actor.can(Perm.AUDIT_READ_OWN):
             raise PermissionDenied(_("Your role may not read the change history."))
         # The same rules as every list's (kam.api.pagination): an empty or malformed page_size
         # and a cursor that came from no ``next`` link (an empty one too) are 400s.
@@ -126,6 +129,8 @@ class AccountHistoryViewSet(TenantViewSet):
         if cursor is not None and not 0 < len(cursor) <= 500:
             raise invalid_cursor()
         account = self.get_object()
+        if not can_read_history(actor=self.actor, account=account):
+            raise PermissionDenied(_("You may read the change history of the accounts you own."))
         try:
             page = account_history_page(account=account, cursor=cursor, size=size)
         except HistoryCursorError as exc:

@@ -7,7 +7,9 @@ on (time, table, event id); each event comes with the previous event of the same
 changed fields are the diff of two consecutive snapshots. Plus at most one query for the names of
 the members the page mentions. The cost of a page does not depend on how long the history is.
 
-Who may read it: ``Perm.AUDIT_READ`` (administrators, executives, API keys); the caller checks.
+Who may read it: ``can_read_history`` — administrators, executives and API keys every account's
+they see (``Perm.AUDIT_READ``), managers their own accounts' (``Perm.AUDIT_READ_OWN``); the caller
+checks.
 """
 
 from __future__ import annotations
@@ -179,12 +181,17 @@ def _json(value: Any) -> Any:
     return json.loads(value, parse_float=Decimal)
 
 
+def can_read_history(*, actor: Actor, account: Account) -> bool:
+    """Whether the actor may read the history of ``account`` (one it can see)."""
+    return actor.can_on_account(Perm.AUDIT_READ, own=Perm.AUDIT_READ_OWN, owner_id=account.owner_id)
+
+
 def account_history_page(*, account: Account, cursor: str | None = None,
                          size: int = DEFAULT_PAGE_SIZE) -> HistoryPage:
     """One page of the account's history, newest first. ``HistoryCursorError`` for a bad cursor.
 
     The caller has found ``account`` through the actor's visible accounts (so another tenant's
-    account never gets here) and checked ``Perm.AUDIT_READ``.
+    account never gets here) and checked ``can_read_history``.
     """
     size = max(1, min(int(size), MAX_PAGE_SIZE))
     after = _decode_cursor(cursor) if cursor else None

@@ -1,11 +1,12 @@
-"""Pages of the audit trail: an account's history (executives and administrators) and the
-data-subject tools for one contact (administrators)."""
+"""Pages of the audit trail: an account's history (executives and administrators; managers of the
+accounts they own) and the data-subject tools for one contact (administrators)."""
 
 from __future__ import annotations
 
 import json
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,6 +19,7 @@ from accounts.history.selectors import (
     DEFAULT_PAGE_SIZE,
     HistoryCursorError,
     account_history_page,
+    can_read_history,
     contact_export,
     contact_for_data_subject,
     is_erased,
@@ -28,9 +30,11 @@ from kam.lists import get_or_404
 from kam.roles import Perm
 
 
-@tenant_page(Perm.AUDIT_READ)
+@tenant_page(Perm.AUDIT_READ_OWN)
 def account_history(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_or_404(account_list_queryset(actor=request.actor), pk=account_id)
+    if not can_read_history(actor=request.actor, account=account):
+        raise PermissionDenied  # a manager: the history of the accounts they own only
     context = {"account": account, "time_zone": request.actor.tenant.time_zone}
     try:
         page = account_history_page(account=account, cursor=request.GET.get("cursor") or None,

@@ -12,7 +12,14 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.imports.files import _SNIFF_BYTES, IMPORT_MAX_BYTES, ImportFileError, _open_table, _sniff
+from accounts.imports.files import (
+    _SNIFF_BYTES,
+    IMPORT_MAX_BYTES,
+    ImportFileError,
+    _open_table,
+    _sniff,
+    _Sniffed,
+)
 from accounts.imports.models import (
     ImportJob,
     ImportKind,
@@ -43,13 +50,9 @@ def _require_import(actor: Actor, kind: str) -> None:
         raise PermissionDenied(_("Your role does not allow imports."))
 
 
-@transaction.atomic
-def import_create(*, actor: Actor, kind: str, mode: str, upload: File) -> ImportJob:
-    """Store an uploaded file as a new job after checking it is a CSV or xlsx with a header and at
-    least one data row. ImportFileError (nothing stored) otherwise."""
-    _require_import(actor, kind)
-    if kind not in SPECS or mode not in ImportMode.values:
-        raise ValidationError(_("Choose what to import and how."))
+def _read_upload(upload: File) -> tuple[_Sniffed, list[str]]:
+    """What the file is and its header row, after checking it is a CSV or xlsx with a header and
+    at least one data row (ImportFileError otherwise). Leaves the file at its start."""
     if upload.size is not None and upload.size > IMPORT_MAX_BYTES:
         raise ImportFileError(_("The file is larger than %(mb)d MB.")
                               % {"mb": IMPORT_MAX_BYTES // (1024 * 1024)})
@@ -61,6 +64,23 @@ def import_create(*, actor: Actor, kind: str, mode: str, upload: File) -> Import
         if next(rows, None) is None:
             raise ImportFileError(_("The file has a header row but no data rows."))
     upload.seek(0)
+    return sniffed, headers
+
+
+def import_file_check(*, upload: File) -> None:
+    """The checks ``import_create`` makes of the file, storing nothing: ``ImportFileError`` (the
+    upload page runs them when another field of the form is wrong, to report both at once)."""
+    _read_upload(upload)
+
+
+@transaction.atomic
+def import_create(*, actor: Actor, kind: str, mode: str, upload: File) -> ImportJob:
+    """Store an uploaded file as a new job after checking it is a CSV or xlsx with a header and at
+    least one data row. ImportFileError (nothing stored) otherwise."""
+    _require_import(actor, kind)
+    if kind not in SPECS or mode not in ImportMode.values:
+        raise ValidationError(_("Choose what to import and how."))
+    sniffed, headers = _read_upload(upload)
     job = ImportJob(tenant=get_current_tenant(), kind=kind, mode=mode,
                     original_name=Path(upload.name or "import").name[:255],
                     file_format=sniffed.file_format, columns=headers,
@@ -71,17 +91,17 @@ def import_create(*, actor: Actor, kind: str, mode: str, upload: File) -> Import
     return job
 
 
-def import_start(*, actor: Actor, job: ImportJob, mapping: dict[str, str], mode: str,
-                 language: str = "") -> ImportJob:
-    """Check and store the mapping, then queue the import (after the commit). ``language``: the
-    starter's, which the run's messages and failed-rows file are written in (empty, or one KAM
-    does not offer: the tenant's default language)."""
-    _require_import(actor, job.kind)
+def _mapping_errors(job: ImportJob, mapping: dict[str, str | None], mode: str | None
+                    ) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The mapping's rules: (target field → column, every error). A value None is "unknown" (a
+    page's field that did not parse): not judged."""
     spec = SPECS[job.kind]
     errors: dict[str, list[str]] = {}
     clean: dict[str, str] = {}
     used: dict[str, str] = {}
     for f in spec.fields:
+        if f.name in mapping and mapping[f.name] is None:
+            continue
         column = (mapping.get(f.name) or "").strip()
         if not column:
             if f.required:
@@ -95,8 +115,28 @@ def import_start(*, actor: Actor, job: ImportJob, mapping: dict[str, str], mode:
         else:
             used[column] = f.name
             clean[f.name] = column
-    if mode not in ImportMode.values:
+    if mode is not None and mode not in ImportMode.values:
         errors["mode"] = [_("Choose how failed rows are handled.")]
+    return clean, errors
+
+
+def import_mapping_check(*, actor: Actor, job: ImportJob, mapping: dict[str, str | None],
+                         mode: str | None) -> None:
+    """The rules of ``import_start`` without storing or queueing anything: ``ValidationError``
+    with every error (a value None is unknown, and not judged)."""
+    _require_import(actor, job.kind)
+    _clean, errors = _mapping_errors(job, mapping, mode)
+    if errors:
+        raise ValidationError(errors)
+
+
+def import_start(*, actor: Actor, job: ImportJob, mapping: dict[str, str], mode: str,
+                 language: str = "") -> ImportJob:
+    """Check and store the mapping, then queue the import (after the commit). ``language``: the
+    starter's, which the run's messages and failed-rows file are written in (empty, or one KAM
+    does not offer: the tenant's default language)."""
+    _require_import(actor, job.kind)
+    clean, errors = _mapping_errors(job, dict(mapping), mode)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy
 
 from accounts.account.models import Account
@@ -202,6 +203,12 @@ def suggest_mapping(*, kind: str, columns: list[str]) -> dict[str, str]:
         if target is not None and target not in mapping:
             mapping[target] = column
     return mapping
+
+
+def template_headers(*, kind: str) -> list[str]:
+    """The header row of an empty file to fill for ``kind``: every field's label in the active
+    language, in form order (``suggest_mapping`` recognises each, in every language)."""
+    return [capfirst(label) for _name, label, _required in field_choices(kind=kind)]
 
 
 def field_choices(*, kind: str) -> list[tuple[str, str, bool]]:

@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 
+from accounts.exports.files import stream_csv, xlsx_response
 from accounts.imports.files import ImportFileError, import_preview
 from accounts.imports.forms import ImportMappingForm, ImportUploadForm
 from accounts.imports.models import ImportJob, ImportKind, ImportStatus
@@ -23,9 +24,15 @@ from accounts.imports.selectors import (
     import_visible_queryset,
     import_waiting_for_queue,
 )
-from accounts.imports.services import import_create, import_start
+from accounts.imports.services import (
+    import_create,
+    import_file_check,
+    import_mapping_check,
+    import_start,
+)
+from accounts.imports.specs import template_headers
 from kam.decorators import tenant_page
-from kam.lists import get_or_404, page_of
+from kam.lists import get_or_404, page_of, rule_errors
 from kam.roles import Perm
 
 PAGE_SIZE = 25
@@ -61,8 +68,30 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc)
             else:
                 return redirect("accounts:import-mapping", job_id=job.pk)
-        return render(request, "accounts/import_upload.html", {"form": form}, status=400)
-    return render(request, "accounts/import_upload.html", {"form": form})
+        elif form.cleaned_data.get("file") is not None:
+            try:  # the file's own checks, beside the other fields' errors
+                import_file_check(upload=form.cleaned_data["file"])
+            except ImportFileError as exc:
+                form.add_error("file", str(exc))
+        return render(request, "accounts/import_upload.html", {"form": form, "kinds": ImportKind.choices},
+                      status=400)
+    return render(request, "accounts/import_upload.html", {"form": form, "kinds": ImportKind.choices})
+
+
+TEMPLATE_FORMATS = ("csv", "xlsx")
+
+
+@tenant_page(Perm.ACCOUNT_CREATE)
+def import_template(request: HttpRequest, kind: str, file_format: str) -> HttpResponse:
+    """An empty file to fill and upload: the header row of ``kind`` in the user's language, as
+    CSV or Excel. Uploaded as it is (with rows), its columns are mapped without a change."""
+    if kind not in ImportKind.values or file_format not in TEMPLATE_FORMATS:
+        raise Http404
+    rows = [template_headers(kind=kind)]
+    filename = f"kam-{kind}-import-template"
+    if file_format == "xlsx":
+        return xlsx_response(rows, filename)
+    return stream_csv(rows, filename)
 
 
 @tenant_page(Perm.ACCOUNT_CREATE)
@@ -83,6 +112,9 @@ def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
                 form.add_service_errors(exc)
             else:
                 return redirect("accounts:import-detail", job_id=job.pk)
+        else:
+            rule_errors(form, lambda data: import_mapping_check(
+                actor=request.actor, job=job, mode=data.pop("mode"), mapping=data))
     try:
         preview, preview_error = import_preview(job=job), ""
     except ImportFileError as exc:

@@ -13,13 +13,14 @@ from accounts.account.models import Account
 from accounts.account.selectors import account_children, account_visible_queryset
 from accounts.contacts.selectors import relationship_map
 from accounts.figures.selectors import key_figures
+from accounts.history.selectors import can_read_history
 from accounts.profile.selectors import (
     account_profile_queryset,
     profile_prefetch,
     revenue_chart_data,
 )
 from accounts.profile.timeline import timeline_page
-from accounts.team.selectors import account_team
+from accounts.team.selectors import account_team, can_manage_team
 from accounts.tiering.panel import tier_panel
 from accounts.transactions.selectors import account_revenue_by_month
 from kam import clock
@@ -43,7 +44,7 @@ def profile_page(request: HttpRequest, account: Account) -> HttpResponse:
     """The 360° page of ``account``."""
     actor = request.actor
     today = clock.today(actor.tenant)
-    can_manage_team = actor.can(Perm.ACCOUNT_ASSIGN_OWNER)
+    can_manage = can_manage_team(actor=actor, account=account)
     profile_prefetch(account, today=today)
     series = account_revenue_by_month(account=account, months=24, today=today)
     context: dict[str, Any] = {
@@ -59,8 +60,8 @@ def profile_page(request: HttpRequest, account: Account) -> HttpResponse:
         "today": today,
         "can_change": actor.can(Perm.ACCOUNT_CHANGE),
         "can_delete": actor.can(Perm.ACCOUNT_DELETE),
-        "can_manage_team": can_manage_team,
-        "can_read_history": actor.can(Perm.AUDIT_READ),
+        "can_manage_team": can_manage,
+        "can_read_history": can_read_history(actor=actor, account=account),
         # The tier panel (templates/accounts/_tier_panel.html): stored tier, live breakdown.
         "tier": tier_panel(actor=actor, account=account, today=today),
         "tenant_time_zone": actor.tenant.time_zone,

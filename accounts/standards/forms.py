@@ -44,7 +44,8 @@ class StandardsForm(ServiceErrors, forms.Form):
                 for name in STANDARD_FIELDS]
 
     def values(self) -> dict[str, dict[str, Any]]:
-        return {tier: {name: self.cleaned_data[f"{tier}-{name}"] for name in STANDARD_FIELDS}
+        """``values[tier][field]``; None for a field that did not parse."""
+        return {tier: {name: self.cleaned_data.get(f"{tier}-{name}") for name in STANDARD_FIELDS}
                 for tier, _label in self.tiers}
 
 

@@ -34,17 +34,13 @@ def standards_seed() -> int:
         return cursor.rowcount
 
 
-@transaction.atomic
-def service_standards_save(*, values: dict[str, dict[str, Any]]) -> list[ServiceStandard]:
-    """Validate and save the standards of all four tiers (``values[tier][field]`` for every tier
-    and every field of ``STANDARD_FIELDS``), creating or updating one row per tier.
-
-    Raises ``ValidationError`` keyed ``"<tier>-<field>"`` (or ``"<tier>"`` when a tier is missing)
-    with every problem, and then saves nothing."""
+def _standards_rows(values: dict[str, dict[str, Any]]
+                    ) -> tuple[list[ServiceStandard], dict[str, list[str]]]:
+    """The rows ``values`` make of the stored ones (not saved) and every error, keyed
+    ``"<tier>-<field>"`` (or ``"<tier>"`` when a tier is missing). A value None is "unknown" (a
+    page's field that did not parse): its null check names it, and its tier's rule comparing two
+    values is not judged."""
     errors: dict[str, list[str]] = {}
-    with connection.cursor() as cursor:  # one save at a time per tenant: no duplicate inserts
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('accounts.service_standards'), "
-                       "kam_current_tenant()::int)")
     current = {row.tier: row for row in ServiceStandard.objects.all()}
     rows: list[ServiceStandard] = []
     for tier in TIERS_DESC:
@@ -68,6 +64,28 @@ def service_standards_save(*, values: dict[str, dict[str, Any]]) -> list[Service
                 _("The resolution target cannot be shorter than the first-response target."))
             continue
         rows.append(row)
+    return rows, errors
+
+
+def service_standards_check(*, values: dict[str, dict[str, Any]]) -> None:
+    """The rules of ``service_standards_save`` without saving: ``ValidationError`` with every
+    error (a value None is unknown: see ``_standards_rows``)."""
+    _rows, errors = _standards_rows(values)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def service_standards_save(*, values: dict[str, dict[str, Any]]) -> list[ServiceStandard]:
+    """Validate and save the standards of all four tiers (``values[tier][field]`` for every tier
+    and every field of ``STANDARD_FIELDS``), creating or updating one row per tier.
+
+    Raises ``ValidationError`` keyed ``"<tier>-<field>"`` (or ``"<tier>"`` when a tier is missing)
+    with every problem, and then saves nothing."""
+    with connection.cursor() as cursor:  # one save at a time per tenant: no duplicate inserts
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('accounts.service_standards'), "
+                       "kam_current_tenant()::int)")
+    rows, errors = _standards_rows(values)
     if errors:
         raise ValidationError(errors)
     for row in rows:

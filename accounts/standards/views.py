@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from accounts.standards.forms import StandardsForm, field_label
 from accounts.standards.models import STANDARD_FIELDS, ServiceStandard
 from accounts.standards.selectors import is_default, service_standards
-from accounts.standards.services import service_standards_save
+from accounts.standards.services import service_standards_check, service_standards_save
 from accounts.tiering.models import Tier
 from kam.decorators import tenant_page
+from kam.lists import rule_errors
 from kam.roles import Perm
 
 CADENCE_FIELDS = ("business_visits_per_year", "technical_visits_per_year",
@@ -71,9 +72,10 @@ def standards_edit_page(request: HttpRequest) -> HttpResponse:
         try:
             service_standards_save(values=form.values())
         except ValidationError as exc:
-            for key, errors in exc.message_dict.items():
-                form.add_error(key if key in form.fields else None, errors)
+            form.add_service_errors(exc)
         else:
             messages.success(request, _("The service standards were saved."))
             return redirect("accounts:service-standards")
+    else:
+        rule_errors(form, lambda _data: service_standards_check(values=form.values()))
     return render(request, "accounts/tiering/standards_edit.html", {"form": form}, status=400)

@@ -8,7 +8,15 @@ from accounts.account.models import Account
 from accounts.account.selectors import member_choices, visible_via_account
 from accounts.team.models import AccountTeamMember
 from kam.models import Membership
-from kam.roles import Actor
+from kam.roles import Actor, Perm
+
+
+def can_manage_team(*, actor: Actor, account: Account) -> bool:
+    """Whether the actor may add to and remove from the team of ``account`` (one it can see):
+    administrators and write keys on every account, managers on the accounts they own
+    (kam.roles: ACCOUNT_ASSIGN_OWNER, TEAM_MANAGE_OWN)."""
+    return actor.can_on_account(Perm.ACCOUNT_ASSIGN_OWNER, own=Perm.TEAM_MANAGE_OWN,
+                                owner_id=account.owner_id)
 
 
 def team_queryset(*, actor: Actor) -> QuerySet[AccountTeamMember]:

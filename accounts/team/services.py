@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.account.models import Account
 from accounts.account.selectors import account_visible_queryset
 from accounts.team.models import AccountTeamMember
-from accounts.team.selectors import team_queryset
+from accounts.team.selectors import can_manage_team, team_queryset
 from kam.models import Membership
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
@@ -19,13 +19,14 @@ from kam.validation import clean_and_raise
 @transaction.atomic
 def team_member_add(*, actor: Actor, account: Account, membership: Membership,
                     team_role: str) -> AccountTeamMember:
-    if not actor.can(Perm.ACCOUNT_ASSIGN_OWNER):
-        raise PermissionDenied(_("You may not manage account teams."))
+    _require_team_role(actor)
     tenant = get_current_tenant()
     errors: dict[str, list[str]] = {}
     if account.tenant_id != tenant.pk or not account_visible_queryset(actor=actor).filter(
             pk=account.pk).exists():
         errors["account"] = [_("The account does not exist.")]
+    elif not can_manage_team(actor=actor, account=account):
+        raise PermissionDenied(_("Only the account's owner or an administrator may change its team."))
     if membership.tenant_id != tenant.pk or not membership.is_active:
         errors["membership"] = [_("The member must be one of your company's active members.")]
     elif "account" not in errors and AccountTeamMember.objects.filter(
@@ -41,6 +42,16 @@ def team_member_add(*, actor: Actor, account: Account, membership: Membership,
 
 @transaction.atomic
 def team_member_remove(*, actor: Actor, member: AccountTeamMember) -> None:
-    if not actor.can(Perm.ACCOUNT_ASSIGN_OWNER):
+    _require_team_role(actor)
+    # Re-read inside the visible set: a row the actor cannot see (or gone) is left alone.
+    visible = team_queryset(actor=actor).filter(pk=member.pk).first()
+    if visible is None:
+        return
+    if not can_manage_team(actor=actor, account=visible.account):
+        raise PermissionDenied(_("Only the account's owner or an administrator may change its team."))
+    AccountTeamMember.objects.filter(pk=visible.pk).delete()
+
+
+def _require_team_role(actor: Actor) -> None:
+    if not actor.can(Perm.ACCOUNT_ASSIGN_OWNER) and not actor.can(Perm.TEAM_MANAGE_OWN):
         raise PermissionDenied(_("You may not manage account teams."))
-    team_queryset(actor=actor).filter(pk=member.pk).delete()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,7 +12,12 @@ from django.utils.translation import gettext as _
 from accounts.account.models import Account
 from accounts.profile.views import get_profile_account
 from accounts.team.forms import TeamMemberForm
-from accounts.team.selectors import account_team, team_candidates, team_queryset
+from accounts.team.selectors import (
+    account_team,
+    can_manage_team,
+    team_candidates,
+    team_queryset,
+)
 from accounts.team.services import team_member_add, team_member_remove
 from kam.decorators import tenant_page
 from kam.lists import get_or_404
@@ -23,11 +28,20 @@ def _team_url(account_id: int) -> str:
     return reverse("accounts:account-detail", args=[account_id]) + "#team"
 
 
-@tenant_page(Perm.ACCOUNT_ASSIGN_OWNER)
+def _team_account(request: HttpRequest, account_id: int) -> Account:
+    """An account the actor sees (404 otherwise) and may staff (403 otherwise: a manager staffs
+    the accounts they own, not those they are on the team of)."""
+    account = get_profile_account(request, account_id)
+    if not can_manage_team(actor=request.actor, account=account):
+        raise PermissionDenied
+    return account
+
+
+@tenant_page(Perm.TEAM_MANAGE_OWN)
 def team_add_view(request: HttpRequest, account_id: int) -> HttpResponse:
     """A page of its own (like removing): the 360° page only links here, so it does not read
     and render every member of the company on each view."""
-    account = get_profile_account(request, account_id)
+    account = _team_account(request, account_id)
     candidates = team_candidates(account=account)
     if request.method != "POST":
         return _add_page(request, account, TeamMemberForm(candidates=candidates))
@@ -54,9 +68,9 @@ def _add_page(request: HttpRequest, account: Account, form: TeamMemberForm, *,
                   status=status)
 
 
-@tenant_page(Perm.ACCOUNT_ASSIGN_OWNER)
+@tenant_page(Perm.TEAM_MANAGE_OWN)
 def team_remove_view(request: HttpRequest, account_id: int, member_id: int) -> HttpResponse:
-    account = get_profile_account(request, account_id)
+    account = _team_account(request, account_id)
     member = get_or_404(team_queryset(actor=request.actor), pk=member_id, account_id=account.pk)
     if request.method == "POST":
         team_member_remove(actor=request.actor, member=member)

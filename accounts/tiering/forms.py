@@ -11,7 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.tiering.models import Criterion, Tier, TierPolicy
-from accounts.tiering.policy import CREDIT_KEYS, MAX_THRESHOLDS, NUMERIC_CRITERIA, policy_validate
+from accounts.tiering.policy import (
+    CREDIT_KEYS,
+    MAX_THRESHOLDS,
+    NUMERIC_CRITERIA,
+    UNKNOWN,
+    policy_validate,
+)
 from kam.forms import ServiceErrors
 
 THRESHOLD_ROWS = 6  # value/points rows per criterion on the form (more if a policy has more)
@@ -113,8 +119,9 @@ class PolicyForm(forms.Form):
         return out
 
     def policy_values(self) -> dict[str, Any]:
-        """The cleaned numbers as ``policy_validate`` / ``tier_policy_save`` take them."""
-        data = self.cleaned_data
+        """The cleaned numbers as ``policy_validate`` / ``tier_policy_save`` take them; a field
+        that did not parse is ``UNKNOWN`` (``policy_validate`` judges everything else)."""
+        data = {**self.cleaned_data, **dict.fromkeys(self.errors, UNKNOWN)}
         criteria: dict[str, dict[str, Any]] = {}
         for key in Criterion.values:
             spec: dict[str, Any] = {"enabled": bool(data.get(f"{key}-enabled")),
@@ -136,14 +143,16 @@ class PolicyForm(forms.Form):
                 "hysteresis": data.get("hysteresis")}
 
     def clean(self) -> dict[str, Any]:
+        """The policy's rules on the numbers, also when some did not parse: the page shows
+        every problem of one submit at once."""
         cleaned = super().clean()
-        if self.errors:
-            return cleaned
         try:
-            self.clean_policy = policy_validate(**self.policy_values())
+            clean_policy = policy_validate(**self.policy_values())
         except ValidationError as exc:
             for message in exc.messages:
                 self.add_error(None, message)
+        else:
+            self.clean_policy = None if self.errors else clean_policy
         return cleaned
 
 

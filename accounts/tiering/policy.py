@@ -48,7 +48,19 @@ def default_criteria() -> dict[str, dict[str, Any]]:
     return copy.deepcopy({str(k): v for k, v in DEFAULT_CRITERIA.items()})
 
 
+class _Unknown:
+    """A value not known (a form's field that did not parse, with an error of its own)."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+
 def _number(value: Any, label: str, errors: list[str]) -> Decimal | None:
+    if value is UNKNOWN:
+        return None  # its field says what is wrong with it; the rules that need it skip
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         errors.append(_("%(what)s must be a number.") % {"what": label})
         return None
@@ -68,6 +80,9 @@ def policy_validate(*, criteria: Any, cutoff_strategic: Any, cutoff_key: Any,
     """Check a policy and return it normalised (Decimals, sorted thresholds).
 
     Raises ``ValidationError`` with every problem, each a whole sentence in the user's language.
+    A value ``UNKNOWN`` (the editor's field that did not parse) is not judged, nor is a rule that
+    needs it (the weights' sum, the cut-offs' order), so the editor shows every other problem of
+    the same submit beside the fields' own errors.
     """
     errors: list[str] = []
     labels = dict(Criterion.choices)
@@ -149,10 +164,11 @@ def policy_validate(*, criteria: Any, cutoff_strategic: Any, cutoff_key: Any,
                                     "each value once.") % {"criterion": label})
                 item["thresholds"] = parsed
         clean[key] = item
-    if not errors and weight_sum != 100:
+    complete = len(clean) == len(labels)  # every criterion's weight known (and valid)
+    if not errors and complete and weight_sum != 100:
         errors.append(_("The weights of the criteria in use add up to %(sum)s; they must add up "
                         "to 100.") % {"sum": f"{weight_sum.normalize():f}"})  # 110, not 1.1E+2
-    if not errors and not any(item["enabled"] for item in clean.values()):
+    if not errors and complete and not any(item["enabled"] for item in clean.values()):
         errors.append(_("Use at least one criterion."))
     cuts = {}
     for name, value, label in (("cutoff_strategic", cutoff_strategic, _("Strategic cut-off")),

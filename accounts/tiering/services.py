@@ -183,6 +183,27 @@ def tier_recompute_accounts(*, account_ids: list[int],
 # --- manual override ------------------------------------------------------------------------------
 
 
+def tier_override_check(*, tier: str | None, reason: str | None, until: datetime.date | None,
+                        today: datetime.date | None = None) -> None:
+    """The rules of an override (``tier_override_set``'s, without the write): ``ValidationError``
+    with every error. A value None is "unknown" (a page's field that did not parse): not judged."""
+    errors: dict[str, list[str]] = {}
+    if tier is not None and tier not in Tier.values:
+        errors["tier"] = [_("Choose a tier.")]
+    if reason is not None and not reason.strip():
+        errors["reason"] = [_("Give a reason for the override.")]
+    elif reason is not None and len(reason) > 500:
+        errors["reason"] = [_("Keep the reason under 500 characters.")]
+    if today is None:
+        today = clock.today(get_current_tenant())
+    if until is not None and until < today:
+        errors["until"] = [_("The expiry date cannot be in the past.")]
+    elif until is not None and until > today + datetime.timedelta(days=3 * 366):
+        errors["until"] = [_("An override can last at most three years.")]
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def tier_override_set(*, account: Account, tier: str, reason: str, until: datetime.date,
                       by: Membership | None, today: datetime.date | None = None) -> AccountTier:
@@ -190,21 +211,7 @@ def tier_override_set(*, account: Account, tier: str, reason: str, until: dateti
     when the effective tier moves. The computed tier and score stay as they are."""
 
     tenant = get_current_tenant()
-    errors: dict[str, list[str]] = {}
-    if tier not in Tier.values:
-        errors["tier"] = [_("Choose a tier.")]
-    if not reason or not reason.strip():
-        errors["reason"] = [_("Give a reason for the override.")]
-    elif len(reason) > 500:
-        errors["reason"] = [_("Keep the reason under 500 characters.")]
-    if today is None:
-        today = clock.today(tenant)
-    if until < today:
-        errors["until"] = [_("The expiry date cannot be in the past.")]
-    elif until > today + datetime.timedelta(days=3 * 366):
-        errors["until"] = [_("An override can last at most three years.")]
-    if errors:
-        raise ValidationError(errors)
+    tier_override_check(tier=tier, reason=reason, until=until, today=today)
     _lock_tier_rows(tenant.pk)  # waits for a running nightly statement (see _lock_tier_rows)
     state = AccountTier.objects.select_for_update().filter(account=account).first()
     if state is None:  # not tiered yet: score it now (same SQL) so the computed tier is shown

@@ -43,6 +43,7 @@ from accounts.tiering.services import (
     PolicyPreviewMismatch,
     PolicyVersionConflict,
     policy_digest,
+    tier_override_check,
     tier_override_clear,
     tier_override_set,
     tier_policy_save_previewed,
@@ -50,7 +51,7 @@ from accounts.tiering.services import (
 from kam import clock
 from kam.decorators import tenant_page
 from kam.jobs import data_as_of
-from kam.lists import get_or_404, page_of
+from kam.lists import get_or_404, page_of, rule_errors
 from kam.roles import Perm
 
 VERSION_PAGE_SIZE = 20
@@ -272,6 +273,8 @@ def tier_override_view(request: HttpRequest, account_id: int) -> HttpResponse:
                     "account": account.name, "tier": tier_label(state.tier),
                     "until": formats.date_format(state.override_until, "SHORT_DATE_FORMAT")})
                 return redirect(_detail_url(account))
+        else:
+            rule_errors(form, lambda data: tier_override_check(**data, today=today))
         return render(request, "accounts/account_tier_override.html",
                       {**context, "form": form}, status=400)
     if state is not None and state.override_tier:

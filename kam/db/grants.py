@@ -16,12 +16,17 @@ if TYPE_CHECKING:
     from kam.db.base import DatabaseWrapper
 
 
+# Append-only tables written by a service rather than by audit triggers: the company's settings
+# changes (kam.models.TenantSettingsChange; the tenant row is no tenant data, no trigger sees it).
+EXPLICIT_AUDIT_TABLES = ("kam_tenantsettingschange",)
+
+
 def append_only_tables() -> list[str]:
     try:
         from kam.audit import event_tables
     except ImportError:  # the audit trail is not installed yet
         return []
-    return event_tables()
+    return [*event_tables(), *EXPLICIT_AUDIT_TABLES]
 
 
 def apply_grants(using: str = "default") -> None:

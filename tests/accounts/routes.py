@@ -3,8 +3,9 @@ columns and outcomes): every page and API operation of the app, what each identi
 objects its URLs address, and the form and JSON bodies of its writes.
 
 Role rules behind the rows (kam/roles.py, tested on their own in tests/kam/test_roles_matrix.py):
-managers create and change the accounts they own or are on the team of; executives read everything
-and change nothing; admins do everything, including deletes, teams and settings; read keys read.
+managers create and change the accounts they own or are on the team of, and staff the team of and
+read the history of those they own; executives read everything and change nothing; admins do
+everything, including deletes, teams and settings; read keys read.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ PARAMS: dict[str, str] = {
 }
 LITERAL_PARAMS = {
     "version": lambda w: _tier_policy_version(w),
+    "kind": lambda w: "contacts",        # the import templates
+    "file_format": lambda w: "xlsx",
 }
 # API paths: the collection before "{id}" -> object kind.
 API_COLLECTIONS: dict[str, str] = {
@@ -185,17 +188,19 @@ PAGES: dict[str, Page] = {
     "accounts:account-timeline-recent": Page({"GET": (200, 404, 200, 200, L, 404, L)}),
     "accounts:account-edit": Page({"GET": (200, 404, 200, 403, L, 404, L),
                           "POST": (302, 404, 302, 403, L, 404, L)}, body=_account_edit_form),
-    # The change history: audit.read (administrators and executives; managers never).
-    "accounts:account-history": Page({"GET": (403, 403, 200, 200, L, 404, L)}),
+    # The change history: audit.read (administrators and executives), audit.read_own (a manager,
+    # of the accounts they own; one they do not see is a 404 like any account).
+    "accounts:account-history": Page({"GET": (200, 404, 200, 200, L, 404, L)}),
     "accounts:account-delete": Page({"GET": (403, 403, 200, 403, L, 404, L),
                             "POST": (403, 403, 302, 403, L, 404, L)}),
-    # The team: administrators (account.assign_owner); adding has a page of its own.
-    "accounts:account-team-add": Page({"GET": (403, 403, 200, 403, L, 404, L),
-                              "POST": (403, 403, 302, 403, L, 404, L)},
+    # The team: administrators (account.assign_owner) and the account's owner (team.manage_own);
+    # adding has a page of its own.
+    "accounts:account-team-add": Page({"GET": (200, 404, 200, 403, L, 404, L),
+                              "POST": (302, 404, 302, 403, L, 404, L)},
                              body=lambda w: {"membership": str(w.a["target_member"].pk),
                                              "team_role": "technical_support"}),
-    "accounts:account-team-remove": Page({"GET": (403, 403, 200, 403, L, 404, L),
-                                 "POST": (403, 403, 302, 403, L, 404, L)}),
+    "accounts:account-team-remove": Page({"GET": (200, 404, 200, 403, L, 404, L),
+                                 "POST": (302, 404, 302, 403, L, 404, L)}),
     # Tier overrides: tier.override (administrators and executives; managers and keys never).
     "accounts:account-tier-override": Page({"GET": (403, 403, 200, 200, L, 404, L),
                                    "POST": (403, 403, 302, 302, L, 404, L)},
@@ -245,6 +250,9 @@ PAGES: dict[str, Page] = {
                            params={"job_id": "import_uploaded"},
                            body=lambda w: {"name": "客户名称", "external_id": "外部编号",
                                            "mode": "valid_only"}),
+    # An empty file with the column names: every identity that may import (tenant B's admin
+    # gets tenant B's, which is the same file).
+    "accounts:import-template": Page({"GET": (200, 200, 200, 403, L, 200, L)}),
     "accounts:import-progress": Page({"GET": (200, 404, 200, 403, L, 404, L)}),
     "accounts:import-report": Page({"GET": (200, 404, 200, 403, L, 404, L)}),
 
@@ -286,8 +294,9 @@ OPERATIONS: dict[str, Op] = {
     "accounts_partial_update":    Op((200, 404, 200, 403, 403, 404, 404),
                                      body=lambda w: {"notes": "matrix"}),
     "accounts_destroy":           Op((403, 404, 204, 403, 403, 404, 404)),
-    # audit.read: managers get 403 whatever the id; keys (read scope and up) may.
-    "accounts_history_list":      Op((403, 403, 200, 200, 200, 404, 404)),
+    # audit.read: executives, admins and keys (read scope and up); a manager of the accounts they
+    # own (audit.read_own): the stranger does not see A1, a 404.
+    "accounts_history_list":      Op((200, 404, 200, 200, 200, 404, 404)),
 
     "contacts_list":              Op((200, 200, 200, 200, 200, 200, 200)),
     "contacts_create":            Op((201, 400, 201, 403, 403, 400, 400),
@@ -328,14 +337,15 @@ OPERATIONS: dict[str, Op] = {
                                       body=lambda w: {"amount": "130.00"}),
     "transactions_destroy":       Op((204, 404, 204, 403, 403, 404, 404)),
 
-    # Teams are managed by administrators (and write keys): managers and executives get 403.
+    # Teams are managed by administrators, write keys and the account's owner; executives get
+    # 403, a manager naming an account they do not see a 400 (it "does not exist").
     "account_team_list":          Op((200, 200, 200, 200, 200, 200, 200)),
-    "account_team_create":        Op((403, 403, 201, 403, 403, 400, 400),
+    "account_team_create":        Op((201, 400, 201, 403, 403, 400, 400),
                                      body=lambda w: {"account": w.a["account"].pk,
                                                      "membership": w.a["target_member"].pk,
                                                      "team_role": "technical_support"}),
     "account_team_retrieve":      Op((200, 404, 200, 200, 200, 404, 404)),
-    "account_team_destroy":       Op((403, 404, 204, 403, 403, 404, 404)),
+    "account_team_destroy":       Op((204, 404, 204, 403, 403, 404, 404)),
 
     # Read-only, every identity lists (managers: the changes of the accounts they may see).
     "tier_changes_list":          Op((200, 200, 200, 200, 200, 200, 200)),

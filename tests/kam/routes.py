@@ -58,6 +58,11 @@ PAGES: dict[str, Page] = {
 
     # Settings: administrators only. Tenant B's admin sees tenant B's settings.
     "kam:settings": Page({"GET": (403, 403, 200, 403, L, 200, L)}),
+    # The company's time zone, currency and default language; tenant B's admin changes tenant B's.
+    "kam:tenant-settings": Page({"GET": every(405),
+                             "POST": (403, 403, 302, 403, L, 302, L)},
+                            body=lambda w: {"time_zone": "Asia/Shanghai", "currency": "CNY",
+                                            "default_language": "en"}),
     "kam:member-add": Page({"GET": every(405),
                         "POST": (403, 403, 302, 403, L, 302, L)},
                        body=lambda w: {"username": "matrix_new_member", "role": "manager",

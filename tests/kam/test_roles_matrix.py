@@ -24,7 +24,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.models import Contact
+from accounts.models import AccountTeamMember, Contact
+from accounts.team.models import TeamRole
 from kam import clock
 from kam.models import ApiKeyScope, Membership, Tenant
 from kam.roles import (
@@ -49,8 +50,9 @@ class Setup:
     subject: Membership | None  # the member whose role is probed (None for a key)
     own: Any                    # an account the subject owns (or, for a key, any account)
     other: Any                  # an account of someone else, the subject not on its team
-    bystander: Membership       # owns "other"; the member added to teams
+    bystander: Membership       # owns "other" and "teamed"; the member added to teams
     contact: Any                # a contact of "own"
+    teamed: Any = None          # an account of someone else with the subject on its team
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,17 @@ def _account_form(name: str) -> dict:
     return {"name": name, "lifecycle_status": "active", "strategic_value": "3"}
 
 
-def _team_body(s: Setup) -> dict:
-    return {"account": s.own.pk, "membership": s.bystander.pk, "team_role": "technical_support"}
+def _team_body(account: Callable[[Setup], Any]) -> Callable[[Setup], dict]:
+    return lambda s: {"account": account(s).pk, "membership": s.bystander.pk,
+                      "team_role": "technical_support"}
+
+
+def _own(s: Setup) -> Any:
+    return s.own
+
+
+def _teamed(s: Setup) -> Any:
+    return s.teamed
 
 
 # Permission -> the requests that need it (and nothing else the role might lack).
@@ -95,16 +106,29 @@ PROBES: dict[str, list[Probe]] = {
         Probe("api", "PATCH", lambda s: f"/api/v1/accounts/{s.own.pk}/", 200,
               body=lambda s: {"notes": "probe"}),
     ],
+    # Staffing the team of an account one sees but does not own (a manager: one they are on).
     Perm.ACCOUNT_ASSIGN_OWNER: [
+        Probe("page", "POST", lambda s: reverse("accounts:account-team-add", args=[s.teamed.pk]),
+              302, body=lambda s: {"membership": str(s.bystander.pk),
+                                   "team_role": "technical_support"}),
+        Probe("api", "POST", lambda s: "/api/v1/account-team/", 201, body=_team_body(_teamed)),
+    ],
+    Perm.TEAM_MANAGE_OWN: [
         Probe("page", "POST", lambda s: reverse("accounts:account-team-add", args=[s.own.pk]), 302,
               body=lambda s: {"membership": str(s.bystander.pk), "team_role": "technical_support"}),
-        Probe("api", "POST", lambda s: "/api/v1/account-team/", 201, body=_team_body),
+        Probe("api", "POST", lambda s: "/api/v1/account-team/", 201, body=_team_body(_own)),
     ],
     Perm.ACCOUNT_DELETE: [
         Probe("page", "POST", lambda s: reverse("accounts:account-delete", args=[s.own.pk]), 302),
         Probe("api", "DELETE", lambda s: f"/api/v1/accounts/{s.own.pk}/", 204),
     ],
+    # The history of an account one sees but does not own (a manager: one they are on the team of).
     Perm.AUDIT_READ: [
+        Probe("page", "GET", lambda s: reverse("accounts:account-history", args=[s.teamed.pk]),
+              200),
+        Probe("api", "GET", lambda s: f"/api/v1/accounts/{s.teamed.pk}/history/", 200),
+    ],
+    Perm.AUDIT_READ_OWN: [
         Probe("page", "GET", lambda s: reverse("accounts:account-history", args=[s.own.pk]), 200),
         Probe("api", "GET", lambda s: f"/api/v1/accounts/{s.own.pk}/history/", 200),
     ],
@@ -205,9 +229,13 @@ def _setup_for_member(tenant: Tenant, role: str) -> Setup:
     # Another admin, so that nothing a probe does runs into "a tenant needs an administrator".
     make_member(tenant, "probe_other_admin", Role.ADMIN)
     own = make_account(tenant, "Probe Own Co", owner=subject)
+    teamed = make_account(tenant, "Probe Teamed Co", owner=bystander)
+    with tenant_context(tenant):
+        AccountTeamMember.objects.create(account=teamed, membership=subject,
+                                         team_role=TeamRole.SALES)
     return Setup(tenant=tenant, subject=subject, own=own,
                  other=make_account(tenant, "Probe Other Co", owner=bystander),
-                 bystander=bystander, contact=_contact(tenant, own))
+                 bystander=bystander, contact=_contact(tenant, own), teamed=teamed)
 
 
 def _contact(tenant: Tenant, account: Any) -> Contact:
@@ -242,7 +270,7 @@ def test_key_scope_may_what_the_table_says(tenant, scope, perm):
     bystander = make_member(tenant, "probe_bystander", Role.MANAGER)
     account = make_account(tenant, "Probe Co", owner=bystander)
     s = Setup(tenant=tenant, subject=None, own=account, other=account, bystander=bystander,
-              contact=_contact(tenant, account))
+              contact=_contact(tenant, account), teamed=account)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key_for(tenant, [scope], name='probe')}")
     granted = perm in SCOPE_PERMISSIONS[scope]

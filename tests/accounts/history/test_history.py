@@ -134,12 +134,29 @@ def test_executives_and_admins_see_the_history_page(client, request, story, who)
     assert "Asia/Shanghai" in body
 
 
-def test_managers_may_not_see_the_history_even_of_their_own_account(client, story, manager_a):
+def test_a_manager_reads_the_history_of_their_own_account(client, story, manager_a):
     login(client, manager_a)
+    detail = client.get(reverse("accounts:account-detail", args=[story.pk]))
+    assert detail.status_code == 200
+    assert reverse("accounts:account-history", args=[story.pk]) in detail.content.decode()
+    page = client.get(reverse("accounts:account-history", args=[story.pk]))
+    assert page.status_code == 200 and page.context["page"].entries
+
+
+def test_a_manager_on_the_team_may_not_read_the_history(client, story, manager2_a):
+    """A teammate sees the account but does not answer for it: 403 (and no link)."""
+    with tenant_context(story.tenant):
+        AccountTeamMember.objects.create(account=story, membership=manager2_a, team_role="sales")
+    login(client, manager2_a)
     detail = client.get(reverse("accounts:account-detail", args=[story.pk]))
     assert detail.status_code == 200
     assert reverse("accounts:account-history", args=[story.pk]) not in detail.content.decode()
     assert client.get(reverse("accounts:account-history", args=[story.pk])).status_code == 403
+
+
+def test_another_managers_account_is_a_404(client, story, manager2_a):
+    login(client, manager2_a)
+    assert client.get(reverse("accounts:account-history", args=[story.pk])).status_code == 404
 
 
 def test_outsider_gets_404_on_the_page(client, story, admin_b):
@@ -228,9 +245,12 @@ def test_api_is_read_only(api, story, tenant_a):
         assert getattr(client, method)(history_url(story.pk), {}, format="json").status_code == 405
 
 
-def test_api_manager_session_is_refused(api, story, manager_a):
-    response = login(api, manager_a).get(history_url(story.pk))
-    assert response.status_code == 403
+def test_api_manager_reads_their_own_accounts_history_only(api, story, manager_a, manager2_a):
+    assert login(api, manager_a).get(history_url(story.pk)).status_code == 200
+    assert login(api, manager2_a).get(history_url(story.pk)).status_code == 404  # not theirs to see
+    with tenant_context(story.tenant):
+        AccountTeamMember.objects.create(account=story, membership=manager2_a, team_role="sales")
+    assert login(api, manager2_a).get(history_url(story.pk)).status_code == 403  # on the team
 
 
 def test_api_exec_session_is_allowed(api, story, exec_a):

@@ -126,14 +126,15 @@ def test_inactive_member_duplicate_and_bad_role_are_rejected(writer_a, admin_a, 
 # --- roles --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("who", ["executive", "manager-owner", "read-key"])
-def test_only_admins_and_write_keys_manage_the_team(api, exec_a, manager_a, manager2_a, who):
+@pytest.mark.parametrize("who", ["executive", "manager-on-the-team", "read-key"])
+def test_only_admins_write_keys_and_the_owner_manage_the_team(api, exec_a, manager_a, manager2_a,
+                                                             who):
     account = make_account(manager_a.tenant, "Mine", owner=manager_a)
     member = add_to_team(account, manager2_a)
     if who == "executive":
         login(api, exec_a)
-    elif who == "manager-owner":
-        login(api, manager_a)
+    elif who == "manager-on-the-team":
+        login(api, manager2_a)  # sees the account, works on it, does not staff it
     else:
         bearer(api, key_for(manager_a.tenant, ["read"]))
     assert ids_of(api.get(LIST_URL)) == [member.pk]  # they can read it
@@ -143,6 +144,23 @@ def test_only_admins_and_write_keys_manage_the_team(api, exec_a, manager_a, mana
     assert api.delete(detail_url(member.pk)).status_code == 403
     assert total() == 1
     assert row(member.pk) is not None
+
+
+def test_the_owner_staffs_the_team_of_their_own_account_only(api, exec_a, manager_a, manager2_a):
+    mine = make_account(manager_a.tenant, "Mine", owner=manager_a)
+    theirs = make_account(manager_a.tenant, "Theirs", owner=manager2_a)
+    on_theirs = add_to_team(theirs, manager_a)  # manager_a works on it: sees it, may not staff it
+    login(api, manager_a)
+    response = api.post(LIST_URL, {"account": mine.pk, "membership": manager2_a.pk,
+                                   "team_role": "technical_support"}, format="json")
+    assert response.status_code == 201, response.content
+    added = response.json()["id"]
+    assert api.post(LIST_URL, {"account": theirs.pk, "membership": exec_a.pk,
+                               "team_role": "sales"}, format="json").status_code == 403
+    assert api.delete(detail_url(on_theirs.pk)).status_code == 403
+    assert api.delete(detail_url(added)).status_code == 204
+    assert sorted(AccountTeamMember.unscoped_all_tenants.values_list("pk", flat=True)) == [
+        on_theirs.pk]
 
 
 def test_manager_sees_team_rows_only_of_visible_accounts(api, manager_a, manager2_a, admin_a):

@@ -1,0 +1,47 @@
+"""Reads of the core app's pages: the company's settings changes as the settings page lists them."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from kam.audit import ACTOR_USER
+from kam.models import CURRENCIES, TenantSettingsChange
+
+
+@dataclass(frozen=True)
+class SettingsChangeLine:
+    changed_at: datetime.datetime
+    by: str             # the username, as the audit context recorded it ("" when unknown)
+    changes: list[str]  # "Time zone: Asia/Shanghai → America/Los_Angeles", …
+
+
+def _setting_labels() -> dict[str, str]:
+    return {"time_zone": _("Time zone"), "currency": _("Currency"),
+            "default_language": _("Default language")}
+
+
+def _value_label(field: str, value: str) -> str:
+    if field == "currency":
+        return str(CURRENCIES.get(value, value))
+    if field == "default_language":
+        return str(dict(settings.LANGUAGES).get(value, value))
+    return value
+
+
+def settings_changes(*, limit: int) -> list[SettingsChangeLine]:
+    """The current tenant's newest settings changes, newest first (one query)."""
+    labels = _setting_labels()
+    lines = []
+    for row in TenantSettingsChange.objects.order_by("-changed_at", "-id")[:limit]:
+        context = row.context or {}
+        by = context.get("username", "") if context.get("actor") == ACTOR_USER else ""
+        lines.append(SettingsChangeLine(changed_at=row.changed_at, by=str(by), changes=[
+            _("%(setting)s: %(old)s → %(new)s") % {
+                "setting": labels.get(field, field), "old": _value_label(field, old),
+                "new": _value_label(field, new)}
+            for field, (old, new) in sorted(row.changes.items())]))
+    return lines
