@@ -64,8 +64,14 @@ def frozen_clock(request):
     kam.clock, Django's clock and Python's date and time all read it, whatever day the
     machine's clock says. Returns time-machine's traveller: ``frozen_clock.move_to(...)`` moves it,
     ``frozen_clock.shift(seconds)`` advances it. PostgreSQL's own now() does not move (services
-    pass ``today``/``now`` as parameters), nor does a worker process started by the test."""
-    with time_machine.travel(frozen_moment(request), tick=False) as traveller:
+    pass ``today``/``now`` as parameters), nor does a worker process started by the test.
+
+    ``@pytest.mark.clock(..., tick=True)`` starts the clock at that instant and lets it run: for
+    tests whose threads wait on asyncio timers (the browser test's Playwright), which a stopped
+    monotonic clock would never fire."""
+    marker = request.node.get_closest_marker("clock")
+    tick = bool(marker and marker.kwargs.get("tick", False))
+    with time_machine.travel(frozen_moment(request), tick=tick) as traveller:
         yield traveller
 
 
