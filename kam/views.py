@@ -16,7 +16,7 @@ from kam import services
 from kam.decorators import tenant_page
 from kam.forms import ApiKeyForm, MemberAddForm, MemberUpdateForm, TenantSwitchForm
 from kam.middleware import SESSION_TENANT_KEY, KamRequest
-from kam.models import ApiKey, Membership
+from kam.models import ApiKey, Membership, person_name_order
 from kam.roles import Perm
 
 
@@ -63,8 +63,8 @@ def tenant_switch(request: KamRequest) -> HttpResponse:
 
 def _settings_context(request: HttpRequest, **extra) -> dict:
     context = {
-        "members": Membership.objects.select_related("user").order_by("-is_active",
-                                                                       "user__username"),
+        "members": Membership.objects.select_related("user").order_by(
+            "-is_active", person_name_order(), "id"),
         "api_keys": ApiKey.objects.select_related("created_by").order_by("-created_at"),
         "member_form": MemberAddForm(),
         "key_form": ApiKeyForm(),
