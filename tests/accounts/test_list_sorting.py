@@ -155,3 +155,31 @@ def test_a_cursor_of_another_order_restarts_at_the_first_page(client, admin_a, r
     page = response.context["page"]
     assert response.status_code == 200 and page.offset == 0 and not page.has_previous
     assert [t.pk for t in page.items] == [t.pk for t in by("date", "id")(rows["transactions"])][:25]
+
+
+def test_every_paged_list_links_to_its_previous_page(client, admin_a, rows):
+    """The lists above, and the imports, the nightly job runs and the policy versions, which page
+    with the same keyset: page two links back to page one."""
+    from accounts.imports.models import ImportJob
+    from kam.models import JobRun
+    from kam.tenancy import tenant_context
+
+    with tenant_context(admin_a.tenant):
+        for i in range(N):
+            ImportJob.objects.create(tenant=admin_a.tenant, kind="contacts", original_name=f"{i}.csv",
+                                     file=f"imports/{i}.csv", file_format="csv", created_by=admin_a)
+            JobRun.objects.create(job="figures", outcome="succeeded",
+                                  started_at=datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC)
+                                  + datetime.timedelta(hours=i))
+    login(client, admin_a)
+    for url_name in ("accounts:account-list", "accounts:contact-list", "accounts:contract-list",
+                     "accounts:transaction-list", "accounts:import-list", "kam:job-runs"):
+        url = reverse(url_name)
+        first = client.get(url)
+        assert 'rel="prev"' not in first.content.decode(), url_name
+        second = client.get(url, {"cursor": first.context["page"].next_cursor})
+        previous = re.search(r'<a href="\?([^"]*)" rel="prev"', second.content.decode())
+        assert previous, url_name
+        back = client.get(f"{url}?{previous.group(1).replace('&amp;', '&')}")
+        assert [r.pk for r in back.context["page"].items] == [
+            r.pk for r in first.context["page"].items], url_name
