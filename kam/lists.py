@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Model, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import BooleanField, F, Func, Model, Q, QuerySet, Value
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 
 from kam import visibility
@@ -35,6 +35,7 @@ class KeysetPage:
     total: int
     offset: int
     next_cursor: str | None
+    previous_cursor: str | None = None
 
     @property
     def first_index(self) -> int:
@@ -46,26 +47,37 @@ class KeysetPage:
 
     @property
     def has_previous(self) -> bool:
-        return self.offset > 0
+        return self.previous_cursor is not None
 
 
-def _encode(key: Any, offset: int) -> str:
-    # Only the last row's primary key and the offset: the sort values (a contact's name, …) are
-    # looked up again on the server, so no personal value ever travels in a "next page" URL.
-    raw = json.dumps({"k": key, "n": offset}, default=str)
+def _order_tag(order: tuple[str, ...]) -> str:
+    return ",".join(order)
+
+
+def _encode(key: Any, offset: int, order: tuple[str, ...], *, backwards: bool = False) -> str:
+    # Only a row's primary key, the offset, the ordering's field names and the direction: the
+    # sort values (a contact's name, …) are looked up again on the server, so no personal value
+    # ever travels in a page URL.
+    data = {"k": key, "n": offset, "o": _order_tag(order)}
+    if backwards:
+        data["b"] = 1
+    raw = json.dumps(data, default=str)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> tuple[Any, int]:
+def _decode(cursor: str, order: tuple[str, ...]) -> tuple[Any, int, bool]:
+    """(row key, offset, backwards) of a cursor made for ``order``; a KeysetError otherwise."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        key, offset = data["k"], int(data["n"])
+        key, offset, tag, backwards = data["k"], int(data["n"]), data["o"], data.get("b", 0)
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise KeysetError("bad cursor") from exc
     if isinstance(key, (list, dict, bool)) or key is None or offset < 0:
         raise KeysetError("bad cursor")
-    return key, offset
+    if tag != _order_tag(order) or backwards not in (0, 1):
+        raise KeysetError("a cursor of another ordering")
+    return key, offset, bool(backwards)
 
 
 def _after_values(qs: QuerySet, order: tuple[str, ...], key: Any) -> list[Any]:
@@ -88,40 +100,92 @@ def _after_values(qs: QuerySet, order: tuple[str, ...], key: Any) -> list[Any]:
     return list(found[0])
 
 
+def reversed_order(order: tuple[str, ...]) -> tuple[str, ...]:
+    """``order`` the other way round: ("name", "id") ↔ ("-name", "-id")."""
+    return tuple(field[1:] if field.startswith("-") else f"-{field}" for field in order)
+
+
+class _RowAfter(Func):
+    """``(a, b, c) > (x, y, z)`` (``<`` descending): the rows after a keyset cursor as one row
+    comparison, which PostgreSQL uses as the start of an index scan on (tenant, a, b, c) — under
+    row-level security too, as its operators are LEAKPROOF where the columns' are (text, dates,
+    integers; not numeric) — so page 1000 costs what page 1 costs, forwards and backwards."""
+
+    output_field = BooleanField()
+
+    def __init__(self, names: list[str], values: list[Any], *, descending: bool) -> None:
+        super().__init__(*(F(name) for name in names), *(Value(v) for v in values))
+        self.op = "<" if descending else ">"
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        parts, params = [], []
+        for expression in self.get_source_expressions():
+            sql, expression_params = compiler.compile(expression)
+            parts.append(sql)
+            params.extend(expression_params)
+        half = len(parts) // 2
+        return f"({', '.join(parts[:half])}) {self.op} ({', '.join(parts[half:])})", params
+
+
+def _after(order: tuple[str, ...], values: list[Any]) -> Q:
+    """The rows after ``values`` in ``order``. All fields one way (every order of the lists): one
+    row comparison. Mixed directions: (a > x) OR (a = x AND b < y) …, ANDed with the first
+    field's bound alone (a ≥ x), which PostgreSQL can start an index scan from."""
+    names = [field.lstrip("-") for field in order]
+    descending = {field.startswith("-") for field in order}
+    if len(descending) == 1:
+        return Q(_RowAfter(names, values, descending=descending.pop()))
+    after = Q()
+    for i, field in enumerate(order):
+        name, op = (field[1:], "lt") if field.startswith("-") else (field, "gt")
+        step = Q(**{f"{name}__{op}": values[i]})
+        for j in range(i):
+            step &= Q(**{names[j]: values[j]})
+        after |= step
+    first, op = (names[0], "lte") if order[0].startswith("-") else (names[0], "gte")
+    return Q(**{f"{first}__{op}": values[0]}) & after
+
+
 def keyset_page(qs: QuerySet, *, order: tuple[str, ...], cursor: str | None, size: int
                 ) -> KeysetPage:
-    """One page after ``cursor`` in ``order`` (last field unique; a leading "-" sorts that field
-    descending, e.g. ``("-date", "-id")``). Two queries on the first page, three after it (the
-    cursor holds only the last row's primary key; its sort values are read back by that key).
+    """One page after (or, for a "previous page" cursor, before) ``cursor`` in ``order`` (last
+    field unique; a leading "-" sorts that field descending, e.g. ``("-date", "-id")``). Two
+    queries on the first page, three after it, either way (the cursor holds only a row's primary
+    key; its sort values are read back by that key). A previous page is the same walk in the
+    reversed order, read backwards.
 
     The cursor is opaque to the user and carries no value of the row but its id, so sorting by a
     person's name or email never puts them in a URL."""
     total = qs.count()
-    offset = 0
-    qs = qs.order_by(*order)
+    offset, backwards, walk = 0, False, order
     if cursor:
-        key, offset = _decode(cursor)
+        key, offset, backwards = _decode(cursor, order)
         values = _after_values(qs, order, key)
-        after = Q()
-        for i, field in enumerate(order):
-            name, op = (field[1:], "lt") if field.startswith("-") else (field, "gt")
-            step = Q(**{f"{name}__{op}": values[i]})
-            for j in range(i):
-                step &= Q(**{order[j].lstrip("-"): values[j]})
-            after |= step
-        qs = qs.filter(after)
-    rows = list(qs[: size + 1])
+        walk = reversed_order(order) if backwards else order
+        qs = qs.filter(_after(walk, values))
+    rows = list(qs.order_by(*walk)[: size + 1])
+    more = len(rows) > size
     items = rows[:size]
-    next_cursor = None
-    if len(rows) > size:
-        next_cursor = _encode(items[-1].pk, offset + size)
-    return KeysetPage(items=items, total=total, offset=offset, next_cursor=next_cursor)
+    if backwards:
+        if not items:  # nothing before the cursor's row: a crafted cursor
+            raise KeysetError("no rows before the cursor")
+        items.reverse()
+        if not more:  # the first page (rows may have gone since the cursor was made)
+            offset = 0
+        has_previous, has_next = more, True  # the cursor's own row comes after these
+    else:
+        has_previous, has_next = offset > 0, more
+    return KeysetPage(
+        items=items, total=total, offset=offset,
+        next_cursor=_encode(items[-1].pk, offset + len(items), order) if has_next else None,
+        previous_cursor=(_encode(items[0].pk, max(offset - size, 0), order, backwards=True)
+                         if has_previous and items else None))
 
 
 def page_of(request: HttpRequest, qs: QuerySet, *, order: tuple[str, ...],
             size: int = PAGE_SIZE) -> KeysetPage:
     """The page of ``qs`` after the request's ``cursor``; a tampered cursor (or one of a row that
-    has gone) restarts at the first page instead of failing."""
+    has gone, or of another ordering) restarts at the first page instead of failing."""
     visibility.check(qs)
     try:
         return keyset_page(qs, order=order, cursor=request.GET.get("cursor") or None, size=size)
@@ -129,19 +193,95 @@ def page_of(request: HttpRequest, qs: QuerySet, *, order: tuple[str, ...],
         return keyset_page(qs, order=order, cursor=None, size=size)
 
 
-def filtered_page(request: HttpRequest, filterset: Any, *, order: tuple[str, ...],
+# --- sortable lists ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SortOptions:
+    """The columns a list may be sorted by, by clicking their header: ``?sort=<key>`` ascending,
+    ``?sort=-<key>`` descending. ``columns`` maps a key to its order fields, ascending, the last
+    one unique (the keyset needs a total order; each field non-null), e.g.
+    ``{"name": ("name", "id")}``; descending reverses every field. ``default`` is the order of
+    a list without ``?sort=`` (e.g. "-date"); ``descending_first`` names the columns whose first
+    click sorts high to low (amounts, dates). A ``?sort=`` not offered here is ignored — the
+    default order, like a tampered cursor, rather than an error page."""
+
+    columns: Mapping[str, tuple[str, ...]]
+    default: str
+    descending_first: frozenset[str] = frozenset()
+
+    def resolve(self, value: str | None) -> tuple[str, bool]:
+        """(column, descending) of a ``?sort=`` value, the default for anything not offered."""
+        for candidate in (value or "", self.default):
+            key = candidate.removeprefix("-")
+            if key in self.columns:
+                return key, candidate.startswith("-")
+        raise ValueError(f"the default sort {self.default!r} is not a column")
+
+    def order(self, key: str, descending: bool) -> tuple[str, ...]:
+        fields = self.columns[key]
+        return reversed_order(fields) if descending else fields
+
+
+@dataclass
+class ListSort:
+    """A request's sort of a list: what the page is ordered by, and the header links."""
+
+    options: SortOptions
+    key: str
+    descending: bool
+    query: QueryDict  # the page's query string without cursor and sort (filters)
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return self.options.order(self.key, self.descending)
+
+    @property
+    def param(self) -> str:
+        return f"-{self.key}" if self.descending else self.key
+
+    def state(self, key: str) -> str:
+        """aria-sort of a column's header: "ascending", "descending" or "none"."""
+        if key != self.key:
+            return "none"
+        return "descending" if self.descending else "ascending"
+
+    def link(self, key: str) -> str:
+        """The query string a click on ``key``'s header asks for: the same filters, that column
+        (the other way round when it is the current one), from the first page."""
+        if key == self.key:
+            descending = not self.descending
+        else:
+            descending = key in self.options.descending_first
+        query = self.query.copy()
+        query["sort"] = f"-{key}" if descending else key
+        return query.urlencode()
+
+
+def list_sort(request: HttpRequest, options: SortOptions) -> ListSort:
+    key, descending = options.resolve(request.GET.get("sort"))
+    query = request.GET.copy()
+    for name in ("cursor", "sort"):
+        query.pop(name, None)
+    return ListSort(options=options, key=key, descending=descending, query=query)
+
+
+def filtered_page(request: HttpRequest, filterset: Any, *, sort: SortOptions,
                   size: int = PAGE_SIZE) -> dict[str, Any]:
     """A list page's rows: the filterset's queryset (none when a filter is invalid), one keyset page
-    of it, and the query string without the cursor (for the pager and the export links)."""
+    of it in the order the request asks for (``sort``), the query string without the cursor (for
+    the pager and the export links) and the sort (for the column headers)."""
     qs = filterset.qs if filterset.is_bound else filterset.queryset
     if filterset.is_bound and not filterset.is_valid():
         qs = qs.none()
+    sorting = list_sort(request, sort)
     query = request.GET.copy()
     query.pop("cursor", None)
     return {
-        "page": page_of(request, qs, order=order, size=size),
+        "page": page_of(request, qs, order=sorting.order, size=size),
+        "sort": sorting,
         "base_query": query.urlencode(),
-        "filtered": any(v for k, v in request.GET.items() if k != "cursor"),
+        "filtered": any(v for k, v in request.GET.items() if k not in ("cursor", "sort")),
     }
 
 

@@ -8,6 +8,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Collate, Concat, Trim
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
@@ -16,6 +18,11 @@ from pghistory.models import Event as PghEvent
 from kam.audit import audited
 from kam.roles import Role
 from kam.tenancy import TenantOwned
+
+# The collation names of companies and people sort by: pinyin where the server has ICU, else the
+# database's own order (kam/migrations/0010). Account and contact names carry it as their
+# column's collation; member names are ordered through it (``person_name_order``).
+NAME_COLLATION = "kam_name"
 
 
 def person_name(user) -> str:
@@ -31,6 +38,22 @@ def name_of(first: str, last: str, username: str) -> str:
     if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
         return f"{last}{first}"
     return f"{first} {last}".strip()
+
+
+def person_name_order(prefix: str = "user__") -> Collate:
+    """What ``name_of`` shows, as SQL to order members by (``order_by(person_name_order())``),
+    in the names' collation: 张伟 (family name first) for Chinese names, "Olivia Chen" for others,
+    else the username. ``prefix`` leads to the user (``membership__user__`` from a team row)."""
+    first, last = Trim(f"{prefix}first_name"), Trim(f"{prefix}last_name")
+    han = "[\u4e00-\u9fff]"  # what name_of takes for a Chinese name
+    shown = Case(
+        When(Q(**{f"{prefix}first_name": ""}) & Q(**{f"{prefix}last_name": ""}),
+             then=F(f"{prefix}username")),
+        When(Q(**{f"{prefix}first_name__regex": han}) | Q(**{f"{prefix}last_name__regex": han}),
+             then=Concat(last, first)),
+        default=Trim(Concat(first, Value(" "), last)),
+        output_field=models.CharField())
+    return Collate(shown, NAME_COLLATION)
 
 
 def validate_time_zone(value: str) -> None:

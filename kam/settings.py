@@ -286,6 +286,10 @@ if PRODUCTION:
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates, times and number grouping per language (kam/formats/: "2 Dec 2026, 15:08" in English,
+# "2026年12月2日 15:08" and "8,410,520" in Chinese); kam.l10n formats money, counts and relative days.
+# USE_THOUSAND_SEPARATOR stays off: it would group every number a template prints, ids in links too.
+FORMAT_MODULE_PATH = ["kam.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

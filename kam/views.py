@@ -24,7 +24,7 @@ from kam.forms import (
 )
 from kam.lists import rule_errors
 from kam.middleware import SESSION_TENANT_KEY, KamRequest
-from kam.models import ApiKey, Membership
+from kam.models import ApiKey, Membership, person_name_order
 from kam.roles import Perm
 from kam.selectors import settings_changes
 from kam.tenancy import get_current_tenant
@@ -77,8 +77,8 @@ SETTINGS_CHANGES_SHOWN = 5
 
 def _settings_context(request: HttpRequest, **extra) -> dict:
     context = {
-        "members": Membership.objects.select_related("user").order_by("-is_active",
-                                                                       "user__username"),
+        "members": Membership.objects.select_related("user").order_by(
+            "-is_active", person_name_order(), "id"),
         "api_keys": ApiKey.objects.select_related("created_by").order_by("-created_at"),
         "member_form": MemberAddForm(),
         "key_form": ApiKeyForm(),

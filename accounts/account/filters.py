@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.account.models import Account, CreditRating, Industry, LifecycleStatus
 from accounts.account.selectors import account_visible_queryset
 from accounts.tiering.models import Tier
-from kam.models import Membership
+from kam.models import Membership, person_name_order
 from kam.roles import Actor
 
 _CONTAINS = ("(UPPER(accounts_account.name::text) LIKE UPPER(%s)"
@@ -42,7 +42,7 @@ def account_search(queryset: QuerySet[Account], value: str) -> QuerySet[Account]
 
 
 def _members(request) -> QuerySet[Membership]:
-    return Membership.objects.select_related("user").order_by("user__username")
+    return Membership.objects.select_related("user").order_by(person_name_order(), "id")
 
 
 def tenant_accounts(request) -> QuerySet[Account]:

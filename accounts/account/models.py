@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.account.validators import validate_uscc
 from kam.audit import audited
+from kam.models import NAME_COLLATION
 from kam.tenancy import TenantForeignKeyField, TenantOwned
 
 
@@ -66,7 +67,9 @@ class CreditRating(models.TextChoices):
 class Account(TenantOwned):
     """A customer company: the heart of the 客户档案."""
 
-    name = models.CharField(_("name"), max_length=200)
+    # Sorted by pinyin where the server has ICU (kam/migrations/0010): the list's order, its keyset
+    # comparisons and its index all follow the column's collation.
+    name = models.CharField(_("name"), max_length=200, db_collation=NAME_COLLATION)
     short_name = models.CharField(_("short name"), max_length=100, blank=True)
     unified_social_credit_code = models.CharField(
         _("unified social credit code"), max_length=18, blank=True, validators=[validate_uscc],
@@ -127,6 +130,9 @@ class Account(TenantOwned):
         ]
         indexes = [
             models.Index(fields=["tenant", "name"], name="account_tenant_name_idx"),
+            # The list sorted by strategic value (kam.lists keyset: value, name, id).
+            models.Index(fields=["tenant", "strategic_value", "name", "id"],
+                         name="account_tenant_value_idx"),
             models.Index(fields=["tenant", "owner"], name="account_tenant_owner_idx"),
             models.Index(fields=["tenant", "parent"], name="account_tenant_parent_idx"),
         ]

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.account.models import Account
 from accounts.team.models import AccountTeamMember
 from kam import visibility
-from kam.models import Membership
+from kam.models import Membership, person_name_order
 from kam.roles import Actor, Perm
 
 M = TypeVar("M", bound=models.Model)
@@ -70,5 +70,6 @@ def account_children(*, actor: Actor, account: Account) -> QuerySet[Account]:
 
 
 def member_choices(*, active_only: bool = True) -> QuerySet[Membership]:
-    qs = Membership.objects.select_related("user").order_by("user__username")
+    """Members to choose from (an account's owner, a new team member), by name as shown."""
+    qs = Membership.objects.select_related("user").order_by(person_name_order(), "id")
     return qs.filter(is_active=True) if active_only else qs

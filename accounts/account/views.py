@@ -20,8 +20,14 @@ from accounts.account.services import (
 )
 from kam.decorators import tenant_page
 from kam.jobs import data_as_of
-from kam.lists import filtered_page, form_page, get_or_404
+from kam.lists import SortOptions, filtered_page, form_page, get_or_404
 from kam.roles import Perm
+
+# Sortable columns; each order has an index (accounts/migrations/0013). Names sort by pinyin where
+# the server has ICU (the column's collation, kam/migrations/0010).
+SORT = SortOptions(columns={"name": ("name", "id"),
+                            "strategic_value": ("strategic_value", "name", "id")},
+                   default="name", descending_first=frozenset({"strategic_value"}))
 
 
 def _get_visible(request: HttpRequest, account_id: int) -> Account:
@@ -36,7 +42,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
     invalid = filterset.is_bound and not filterset.is_valid()
     return render(request, "accounts/account_list.html", {
         "filter": filterset,
-        **filtered_page(request, filterset, order=("name", "id")),
+        **filtered_page(request, filterset, sort=SORT),
         "tiers_as_of": data_as_of("tiering"),
         "tenant_time_zone": request.actor.tenant.time_zone,
     }, status=400 if invalid else 200)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kam.audit import audited
+from kam.models import NAME_COLLATION
 from kam.tenancy import TenantForeignKeyField, TenantOwned
 
 
@@ -41,7 +42,7 @@ class Contact(TenantOwned):
 
     account = TenantForeignKeyField("accounts.Account", on_delete=models.CASCADE, related_name="contacts",
                                 verbose_name=_("account"))
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, db_collation=NAME_COLLATION)  # pinyin order
     title = models.CharField(_("job title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     level = models.CharField(_("level"), max_length=12, choices=ContactLevel.choices,
@@ -80,7 +81,13 @@ class Contact(TenantOwned):
             models.CheckConstraint(condition=Q(is_active=True) | Q(left_on__isnull=False),
                                    name="contact_left_has_date"),
         ]
-        indexes = [models.Index(fields=["tenant", "account", "level"], name="contact_account_level_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "account", "level"], name="contact_account_level_idx"),
+            # The list's orders (kam.lists keyset): by name, and by relationship strength.
+            models.Index(fields=["tenant", "name", "id"], name="contact_tenant_name_idx"),
+            models.Index(fields=["tenant", "relationship_strength", "name", "id"],
+                         name="contact_tenant_strength_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -21,7 +21,7 @@ from accounts.contacts.services import (
 )
 from kam.decorators import tenant_page
 from kam.filter_tokens import FILTER_PARAM, filter_token_load, filter_token_store
-from kam.lists import filtered_page, form_page, get_or_404, see_other
+from kam.lists import SortOptions, filtered_page, form_page, get_or_404, see_other
 from kam.roles import Perm
 
 
@@ -33,6 +33,10 @@ def _back_to_account(contact: Contact) -> str:
     return reverse("accounts:account-detail", args=[contact.account_id]) + "#contacts"
 
 
+# Sortable columns; each order has an index (accounts/migrations/0013).
+SORT = SortOptions(columns={"name": ("name", "id"),
+                            "relationship": ("relationship_strength", "name", "id")},
+                   default="name", descending_first=frozenset({"relationship"}))
 CONTACT_LIST = "contacts"  # the token namespace, shared with the contact export
 
 
@@ -46,7 +50,7 @@ def _render_list(request: HttpRequest, filterset: ContactListFilter, *, status: 
     return render(request, "accounts/contact_list.html", {
         "filter": filterset,
         "can_change": request.actor.can(Perm.ACCOUNT_CHANGE),
-        **filtered_page(request, filterset, order=("name", "id")),
+        **filtered_page(request, filterset, sort=SORT),
         **extra,
     }, status=status)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -11,7 +12,11 @@ from drf_spectacular.utils import extend_schema_field
 from accounts.account.filters import VisibleAccountsMixin, tenant_accounts
 from accounts.account.models import Account
 from accounts.contracts.models import Contract, ContractStatus
-from accounts.contracts.selectors import contracts_filter_renewal_due
+from accounts.contracts.selectors import (
+    ContractPeriod,
+    contracts_filter_period,
+    contracts_filter_renewal_due,
+)
 from kam import clock
 from kam.roles import Actor
 
@@ -39,6 +44,13 @@ class ContractFilter(django_filters.FilterSet):
 
 class ContractListFilter(VisibleAccountsMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
+    # The page passes "current" when the URL names no period: the list opens on current contracts.
+    period = django_filters.ChoiceFilter(
+        method="filter_period", label=_("Period"), empty_label=None,
+        widget=forms.Select(attrs={"aria-label": _("Period")}),
+        choices=[(ContractPeriod.CURRENT, _("Current contracts")),
+                 (ContractPeriod.ENDED, _("Ended contracts")),
+                 (ContractPeriod.ALL, _("Current and ended"))])
     account = django_filters.ModelChoiceFilter(queryset=Account.unscoped_all_tenants.none(),
                                                label=_("Account"))
     status = django_filters.ChoiceFilter(choices=ContractStatus.choices, label=_("Status"),
@@ -46,7 +58,11 @@ class ContractListFilter(VisibleAccountsMixin, django_filters.FilterSet):
 
     class Meta:
         model = Contract
-        fields = ["q", "account", "status"]
+        fields = ["q", "period", "account", "status"]
+
+    def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return contracts_filter_period(queryset, period=value,
+                                       today=clock.today(self.request.actor.tenant))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

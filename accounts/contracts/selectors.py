@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.account.selectors import visible_via_account
@@ -28,6 +28,30 @@ def renewal_due(*, today: datetime.date) -> RawSQL:
         '("accounts_contract"."status" = %s AND "accounts_contract"."end_date" >= %s'
         ' AND "accounts_contract"."end_date" - "accounts_contract"."renewal_notice_days" <= %s)',
         [ContractStatus.ACTIVE, today, today], output_field=BooleanField())
+
+
+class ContractPeriod:
+    """Which contracts a list shows: the current ones (its default), the ended ones, or all."""
+
+    CURRENT = "current"
+    ENDED = "ended"
+    ALL = "all"
+
+
+def contract_is_current(*, today: datetime.date) -> Q:
+    """A current contract: still in play (a draft being agreed, or active) and not ended by
+    ``today`` (its last day is today or later). Every other contract has ended: its end date has
+    passed, or it expired or was terminated early."""
+    return Q(status__in=(ContractStatus.DRAFT, ContractStatus.ACTIVE), end_date__gte=today)
+
+
+def contracts_filter_period(qs: QuerySet[Contract], *, period: str,
+                            today: datetime.date) -> QuerySet[Contract]:
+    if period == ContractPeriod.CURRENT:
+        return qs.filter(contract_is_current(today=today))
+    if period == ContractPeriod.ENDED:
+        return qs.exclude(contract_is_current(today=today))
+    return qs
 
 
 def contracts_filter_renewal_due(qs: QuerySet[Contract], *, today: datetime.date,

@@ -13,6 +13,7 @@ from accounts.contracts.filters import ContractListFilter
 from accounts.contracts.forms import ContractForm
 from accounts.contracts.models import Contract
 from accounts.contracts.selectors import (
+    ContractPeriod,
     contract_visible_queryset,
     contracts_filter_renewal_due,
     with_renewal_due,
@@ -25,7 +26,7 @@ from accounts.contracts.services import (
 )
 from kam import clock
 from kam.decorators import tenant_page
-from kam.lists import filtered_page, form_page, get_or_404
+from kam.lists import SortOptions, filtered_page, form_page, get_or_404
 from kam.roles import Perm
 
 
@@ -37,6 +38,16 @@ def _back_to_account(contract: Contract) -> str:
     return reverse("accounts:account-detail", args=[contract.account_id]) + "#contracts"
 
 
+# Sortable columns. Current contracts open soonest-ending first; ended ones (or all), latest
+# ending first, so 2024's do not come before this year's.
+_SORT_COLUMNS = {"end_date": ("end_date", "id"), "number": ("number", "id"),
+                 "value": ("value", "id")}
+SORT_CURRENT = SortOptions(columns=_SORT_COLUMNS, default="end_date",
+                           descending_first=frozenset({"value"}))
+SORT_PAST = SortOptions(columns=_SORT_COLUMNS, default="-end_date",
+                        descending_first=frozenset({"value", "end_date"}))
+
+
 @tenant_page()
 def contract_list(request: HttpRequest) -> HttpResponse:
     today = clock.today(request.actor.tenant)
@@ -46,13 +57,18 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         qs = contracts_filter_renewal_due(qs, today=today)
     params = request.GET.copy()
     params.pop("renewal_due", None)
-    filterset = ContractListFilter(params or None, actor=request.actor, request=request,
-                                   queryset=qs)
-    context = filtered_page(request, filterset, order=("end_date", "id"))
-    # The tab is not a filter of the form: "filtered" (the empty state) looks at the form only.
-    context["filtered"] = any(v for k, v in params.items() if k != "cursor")
-    tab_query = params.copy()
-    tab_query.pop("cursor", None)
+    if not params.get("period"):
+        params["period"] = ContractPeriod.CURRENT  # the list opens on the current contracts
+    filterset = ContractListFilter(params, actor=request.actor, request=request, queryset=qs)
+    current = params["period"] == ContractPeriod.CURRENT
+    context = filtered_page(request, filterset, sort=SORT_CURRENT if current else SORT_PAST)
+    # The tab is not a filter of the form, nor is the sort: "filtered" (the empty state) looks
+    # at the form only, and the default period is no filter.
+    context["filtered"] = not current or any(
+        v for k, v in params.items() if k not in ("cursor", "sort", "period"))
+    tab_query = request.GET.copy()
+    for name in ("renewal_due", "cursor"):
+        tab_query.pop(name, None)
     return render(request, "accounts/contract_list.html", {
         "filter": filterset,
         "renewal_due": renewal_due,

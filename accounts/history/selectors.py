@@ -34,7 +34,7 @@ from accounts.contacts.selectors import contact_visible_queryset
 from accounts.contracts.models import Contract
 from accounts.team.models import AccountTeamMember
 from accounts.transactions.models import Transaction
-from kam import clock
+from kam import clock, l10n
 from kam.audit import ACTOR_API_KEY, ACTOR_COMMAND, ACTOR_JOB, ACTOR_USER
 from kam.models import Membership
 from kam.roles import Actor, Perm
@@ -244,6 +244,14 @@ def _display(field: models.Field, value: Any, members: dict[int, str]) -> str:
         return f"#{value}"
     if isinstance(field, models.BooleanField):
         return pgettext("audit", "Yes") if value else pgettext("audit", "No")
+    if isinstance(field, models.DecimalField):
+        # Every audited decimal is money (a contract's value, a transaction's amount and margin).
+        return l10n.money(value, get_current_tenant().currency)
+    if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+        try:
+            return l10n.day(datetime.date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
     if field.flatchoices:
         choices = {str(k): str(v) for k, v in field.flatchoices}
         if isinstance(value, list):

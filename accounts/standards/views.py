@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.standards.forms import StandardsForm, field_label
 from accounts.standards.models import STANDARD_FIELDS, ServiceStandard
@@ -23,10 +24,41 @@ CADENCE_FIELDS = ("business_visits_per_year", "technical_visits_per_year",
                   "leadership_visits_per_year", "surveys_per_year")
 
 
-def cadence(times_per_year: int) -> str:
-    """The usual word for an exact cadence ("monthly"), else "" (the number says it)."""
-    return {12: _("monthly"), 4: _("quarterly"), 2: _("twice a year"), 1: _("yearly"),
-            0: _("none")}.get(times_per_year, "")
+def cadence(times_per_year: int) -> str | None:
+    """How often, in calendar words, for any number of times a year that a calendar unit divides:
+    "monthly", "every 2 months", "twice a month" … None for others (5 times a year)."""
+    n = times_per_year
+    named = {1: _("yearly"), 2: _("twice a year"), 4: _("quarterly"), 12: _("monthly"),
+             52: _("weekly"), 365: _("daily")}
+    if n in named:
+        return named[n]
+    if n <= 0:
+        return None
+    if 12 % n == 0:  # 3, 6: every 4 months, every 2 months
+        months = 12 // n
+        return ngettext("every %(count)s month", "every %(count)s months", months) % {
+            "count": months}
+    if n % 12 == 0:  # 24, 36 …: 2 times a month, 3 times a month
+        per_month = n // 12
+        return ngettext("%(count)s time a month", "%(count)s times a month", per_month) % {
+            "count": per_month}
+    if 52 % n == 0:  # 13, 26: every 4 weeks, every 2 weeks
+        weeks = 52 // n
+        return ngettext("every %(count)s week", "every %(count)s weeks", weeks) % {
+            "count": weeks}
+    return None
+
+
+def cadence_cell(times_per_year: int) -> str:
+    """A cadence cell of the standards table, never a bare number: "6 · every 2 months",
+    "5 times a year", "none"."""
+    if times_per_year == 0:
+        return _("none")
+    words = cadence(times_per_year)
+    if words is None:
+        return ngettext("%(count)s time a year", "%(count)s times a year", times_per_year) % {
+            "count": times_per_year}
+    return f"{times_per_year} · {words}"
 
 
 def _standards_table(standards: list[ServiceStandard]) -> list[dict[str, Any]]:
@@ -39,8 +71,7 @@ def _standards_table(standards: list[ServiceStandard]) -> list[dict[str, Any]]:
             if name == "executive_sponsor_required":
                 text = _("Required") if value else _("Not required")
             elif name in CADENCE_FIELDS:
-                word = cadence(value)
-                text = f"{value} · {word}" if word and value else (word or str(value))
+                text = cadence_cell(value)
             else:
                 text = _("%(hours)s h") % {"hours": value}
             cells.append(text)

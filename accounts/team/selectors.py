@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from accounts.account.models import Account
 from accounts.account.selectors import member_choices, visible_via_account
 from accounts.team.models import AccountTeamMember
-from kam.models import Membership
+from kam.models import Membership, person_name_order
 from kam.roles import Actor, Perm
 
 
@@ -27,10 +27,11 @@ def team_queryset(*, actor: Actor) -> QuerySet[AccountTeamMember]:
 
 def account_team(*, actor: Actor, account: Account) -> QuerySet[AccountTeamMember]:
     """The team of an account the actor sees (the caller has it through a visible queryset),
-    with each member's user, by role then name. One query; no visibility test or join of the
+    with each member's user, by role then name (as shown). One query; no visibility test or join of the
     account again (its columns cost more to build and read than the team's rows)."""
     return (AccountTeamMember.objects.filter(account_id=account.pk)
-            .select_related("membership__user").order_by("team_role", "membership__user__username", "id"))
+            .select_related("membership__user")
+            .order_by("team_role", person_name_order("membership__user__"), "id"))
 
 
 def team_candidates(*, account: Account) -> QuerySet[Membership]:

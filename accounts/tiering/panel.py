@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -21,6 +20,7 @@ from accounts.tiering.selectors import (
     current_policy,
     tier_breakdowns,
 )
+from kam import l10n
 from kam.jobs import data_as_of_each
 from kam.roles import Actor, Perm
 
@@ -75,24 +75,17 @@ class TierPanel:
         return tier_label(self.breakdown.next_down_tier) if self.breakdown else ""
 
 
-def _percent(value: Any) -> str:
-    if value is None:
-        return "—"
-    return f"{formats.number_format(value, 2, use_l10n=True)} %"
-
-
 def criterion_value(key: str, raw: Any, *, currency: str) -> str:
-    """A criterion's raw value as people read it: money with the tenant's currency, percentages,
-    an order count, 1–5, a credit letter."""
+    """A criterion's raw value as people read it (``kam.l10n``): the 12 months' revenue as the key
+    figures above the panel show it (whole, with the tenant's currency), percentages, an order
+    count, 1–5, a credit letter."""
     if key == Criterion.REVENUE:
-        amount = formats.number_format(raw or Decimal(0), 2, use_l10n=True, force_grouping=True)
-        return f"{currency} {amount}"
+        return l10n.money_rounded(raw or Decimal(0), currency)
     if key in PERCENT_CRITERIA:
-        return _percent(raw)
+        return l10n.percent(raw, 2)
     if key == Criterion.FREQUENCY:
         count = int(raw or 0)
-        return ngettext("%(count)s order", "%(count)s orders", count) % {
-            "count": formats.number_format(count, 0, use_l10n=True, force_grouping=True)}
+        return ngettext("%(count)s order", "%(count)s orders", count) % {"count": l10n.count(count)}
     if key == Criterion.STRATEGIC:
         return "—" if raw is None else f"{raw} / 5"
     if key == Criterion.CREDIT:

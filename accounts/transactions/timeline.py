@@ -13,15 +13,11 @@ from django.utils import formats
 from django.utils.translation import ngettext
 
 from accounts.profile.timeline import TimelineEntry
+from kam.l10n import money_rounded
 
 if TYPE_CHECKING:
     from accounts.account.models import Account
     from kam.roles import Actor
-
-
-def money(actor: Actor, amount: Decimal | None) -> str:
-    value = formats.number_format(amount or Decimal("0"), 2, use_l10n=True, force_grouping=True)
-    return f"{actor.tenant.currency} {value}"
 
 
 def transactions_by_month_source(*, actor: Actor, account: Account, since: datetime.date | None,
@@ -29,11 +25,13 @@ def transactions_by_month_source(*, actor: Actor, account: Account, since: datet
     """One entry per month with transactions: orders and their total, refunds counted apart.
 
     One GROUP BY query (``accounts.transactions.selectors.account_months``). The entry is dated
-    on the month's last transaction, so it sits where the month's activity ended.
+    on the month's last transaction, so it sits where the month's activity ended. A month's totals
+    are figures over a period: whole amounts with the currency (``kam.l10n``).
     """
     from accounts.transactions.selectors import account_months
 
     list_url = reverse("accounts:transaction-list")
+    currency = actor.tenant.currency
     entries = []
     for row in account_months(account=account, since=since, until=until):
         month = row.month
@@ -43,12 +41,12 @@ def transactions_by_month_source(*, actor: Actor, account: Account, since: datet
             "%(month)s: %(count)d order, %(total)s",
             "%(month)s: %(count)d orders, %(total)s", row.orders,
         ) % {"month": formats.date_format(month, "YEAR_MONTH_FORMAT"), "count": row.orders,
-             "total": money(actor, order_total)}
+             "total": money_rounded(order_total or Decimal(0), currency)}
         detail = ""
         if row.refunds:
             detail = ngettext(
                 "%(count)d refund, %(total)s", "%(count)d refunds, %(total)s", row.refunds,
-            ) % {"count": row.refunds, "total": money(actor, refund_total)}
+            ) % {"count": row.refunds, "total": money_rounded(refund_total or Decimal(0), currency)}
         query = urlencode({"account": account.pk, "date_after": month.isoformat(),
                            "date_before": month_end.isoformat()})
         entries.append(TimelineEntry(

@@ -8,7 +8,13 @@ from django.shortcuts import render
 from accounts.transactions.filters import TransactionListFilter
 from accounts.transactions.selectors import transaction_visible_queryset
 from kam.decorators import tenant_page
-from kam.lists import filtered_page
+from kam.lists import SortOptions, filtered_page
+
+# Sortable columns: the date, newest first (index: accounts/migrations/0013). Not the amount: a
+# keyset on a numeric column cannot start an index scan under row-level security (numeric
+# comparisons are not LEAKPROOF), so a previous page of a 2M-row tenant read every row (5-9 s).
+SORT = SortOptions(columns={"date": ("date", "id")}, default="-date",
+                   descending_first=frozenset({"date"}))
 
 
 @tenant_page()
@@ -18,5 +24,5 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
                                       queryset=qs)
     return render(request, "accounts/transaction_list.html", {
         "filter": filterset,
-        **filtered_page(request, filterset, order=("-date", "-id")),
+        **filtered_page(request, filterset, sort=SORT),
     })

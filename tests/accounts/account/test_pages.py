@@ -207,12 +207,13 @@ def test_filters_and_pagination(client, admin_a):
     assert client.get(reverse("accounts:account-list"), {"cursor": "!!!"}).status_code == 200
 
 
-def test_list_query_count_is_constant(client, admin_a, manager_a):
+@pytest.mark.parametrize("sort", ["", "-name", "strategic_value", "-strategic_value"])
+def test_list_query_count_is_constant(client, admin_a, manager_a, sort):
     login(client, admin_a)
 
-    def count_queries() -> int:
+    def count_queries(**query) -> int:
         with CaptureQueriesContext(connection) as ctx:
-            response = client.get(reverse("accounts:account-list"))
+            response = client.get(reverse("accounts:account-list"), {"sort": sort, **query})
         assert response.status_code == 200
         return len(ctx.captured_queries)
 
@@ -228,6 +229,12 @@ def test_list_query_count_is_constant(client, admin_a, manager_a):
     # (owner, owner's user, parent and tier state joined), 6 the owner filter's choices,
     # 7 "tiers as of" (kam.jobs.data_as_of("tiering")).
     assert small == 7
+    # A next or previous page: one more, the sort values of the cursor's row read back by its id.
+    page = client.get(reverse("accounts:account-list"), {"sort": sort}).context["page"]
+    assert count_queries(cursor=page.next_cursor) == small + 1
+    second = client.get(reverse("accounts:account-list"),
+                        {"sort": sort, "cursor": page.next_cursor}).context["page"]
+    assert count_queries(cursor=second.previous_cursor) == small + 1
 
 
 def test_language_follows_browser_and_tenant_default(client, admin_a, admin_b):

@@ -107,7 +107,7 @@ def test_panel_shows_the_hand_computed_breakdown(client, admin_a, book):
     assert "score 72.00" in html
     assert "computed:" not in html  # no override
     # criterion: value, points, weight, contribution
-    assert row(html, "revenue") == ["Revenue, last 12 months", "CNY 1,000.00", "100.00", "40 %",
+    assert row(html, "revenue") == ["Revenue, last 12 months", "CNY 1,000", "100.00", "40 %",
                                     "40.00"]
     assert row(html, "frequency") == ["Orders, last 12 months", "10 orders", "100.00", "20 %",
                                       "20.00"]

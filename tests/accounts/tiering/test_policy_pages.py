@@ -709,8 +709,8 @@ def test_defaults_are_shown_before_any_save_and_nothing_is_written(web, manager_
     # Strategic: business monthly, technical quarterly, leadership twice a year, surveys monthly,
     # 2 h / 24 h, sponsor required.
     row = re.search(r"Business visits per year</th>(.*?)</tr>", body, re.S).group(1)
-    assert re.findall(r"<td>([^<]*)</td>", row) == ["12 · monthly", "6", "4 · quarterly",
-                                                     "2 · twice a year"]
+    assert re.findall(r"<td>([^<]*)</td>", row) == ["12 · monthly", "6 · every 2 months",
+                                                     "4 · quarterly", "2 · twice a year"]
     row = re.search(r"Leadership visits per year</th>(.*?)</tr>", body, re.S).group(1)
     assert re.findall(r"<td>([^<]*)</td>", row) == ["2 · twice a year", "1 · yearly",
                                                      "1 · yearly", "none"]
