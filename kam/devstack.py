@@ -290,20 +290,30 @@ def _manage(*args: str) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], check=True)
 
 
+def _demo_commands() -> list[list[str]]:
+    """The demo's long-running processes: web, a Celery worker and Celery beat."""
+    python = sys.executable
+    beat_schedule = state_dir() / "celerybeat-schedule"
+    return [
+        [python, str(BASE_DIR / "manage.py"), "runserver", "127.0.0.1:8000", "--noreload"],
+        [python, "-m", "celery", "-A", "kam", "worker", "-l", "INFO", "--concurrency", "2"],
+        [python, "-m", "celery", "-A", "kam", "beat", "-l", "INFO", "-s", str(beat_schedule)],
+    ]
+
+
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # stopped by a service manager or `kill`: clean up as for Ctrl-C
+
+
 def demo() -> int:
     started = up()
     children: list[subprocess.Popen] = []
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         _manage("migrate", "--no-input", "-v", "0")
         _manage("seed_demo")
         _manage("run_nightly")  # the nightly jobs once, so the demo shows their results at once
-        python = sys.executable
-        beat_schedule = state_dir() / "celerybeat-schedule"
-        commands = [
-            [python, str(BASE_DIR / "manage.py"), "runserver", "127.0.0.1:8000", "--noreload"],
-            [python, "-m", "celery", "-A", "kam", "worker", "-l", "INFO", "--concurrency", "2"],
-            [python, "-m", "celery", "-A", "kam", "beat", "-l", "INFO", "-s", str(beat_schedule)],
-        ]
+        commands = _demo_commands()
         for command in commands:
             children.append(subprocess.Popen(command, cwd=BASE_DIR))
         print("\nKAM is running on http://127.0.0.1:8000/  (Ctrl-C stops web, worker, beat and "
