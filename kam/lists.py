@@ -117,7 +117,9 @@ class _RowAfter(Func):
         super().__init__(*(F(name) for name in names), *(Value(v) for v in values))
         self.op = "<" if descending else ">"
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any, function: str | None = None,
+               template: str | None = None, arg_joiner: str | None = None,
+               **extra: Any) -> tuple[str, list[Any]]:
         parts, params = [], []
         for expression in self.get_source_expressions():
             sql, expression_params = compiler.compile(expression)
