@@ -73,6 +73,10 @@ class ParsedRow:
     text: str                      # what the row said, for a row that did not parse
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def kind_label(self) -> str:
+        return str(DayKind(self.kind).label) if self.kind else ""
+
 
 @dataclass
 class ParsedFile:
@@ -248,6 +252,9 @@ def _event_days(event: Any) -> tuple[list[datetime.date], str | None]:
     except KeyError:
         return [], _("The event has no date (DTSTART).")
     except (ValueError, TypeError):
+        return [], _("The event's date cannot be read.")
+    # icalendar keeps a value it could not parse as its text (and notes it in event.errors).
+    if isinstance(start, (str, bytes)) or any(name == "DTSTART" for name, _e in event.errors):
         return [], _("The event's date cannot be read.")
     if isinstance(start, datetime.datetime) or not isinstance(start, datetime.date):
         return [], _("Not an all-day event: it has a time of day.")

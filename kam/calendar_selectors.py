@@ -102,6 +102,10 @@ class YearSummary:
     def is_missing(self) -> bool:
         return self.coverage == YearCoverage.MISSING
 
+    @property
+    def coverage_label(self) -> str:
+        return str(YearCoverage(self.coverage).label)
+
 
 def year_summaries(*, today: datetime.date) -> list[YearSummary]:
     """Last year, this year, next year and every other year with calendar days, oldest first, with
@@ -136,6 +140,16 @@ class DayRow:
     name: str            # as people read it
     source: str          # EntrySource, or PACKAGE_SOURCE
     entry_id: int | None  # the stored row (None for a built-in day)
+
+    @property
+    def kind_label(self) -> str:
+        return str(DayKind(self.kind).label)
+
+    @property
+    def source_label(self) -> str:
+        if self.source == PACKAGE_SOURCE:
+            return str(_("Official schedule (built in)"))
+        return str(EntrySource(self.source).label)
 
 
 def year_days(year: int) -> list[DayRow]:

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import formats
 from django.utils.translation import gettext as _
 
-from kam import clock
+from kam import clock, l10n
 from kam.calendar_models import CalendarEntry, CalendarSettings, DayKind, EntrySource, Weekday
 from kam.calendar_selectors import official_range, package_year, package_years
 from kam.models import Tenant
@@ -35,10 +34,6 @@ def _calendar_changed() -> None:
     stamp = uuid.uuid4()
     Tenant.objects.filter(pk=tenant.pk).update(calendar_version=stamp)
     tenant.calendar_version = stamp
-
-
-def _date_text(day: datetime.date) -> str:
-    return formats.date_format(day, "DATE_FORMAT")
 
 
 # --- settings -------------------------------------------------------------------------------------
@@ -127,8 +122,8 @@ def _day_errors(row: DayInput, *, source: str | None, year: int | None) -> dict[
         first, last = official_range(year)
         if not first <= row.day <= last:
             errors["day"] = [_("The official schedule of %(year)s holds dates from %(first)s to "
-                               "%(last)s.") % {"year": year, "first": _date_text(first),
-                                               "last": _date_text(last)}]
+                               "%(last)s.") % {"year": year, "first": l10n.day(first),
+                                               "last": l10n.day(last)}]
     return errors
 
 
@@ -140,9 +135,9 @@ def _taken(day: datetime.date, *, source: str, entry_id: int | None) -> str | No
         return None
     if source == EntrySource.COMPANY:
         return _("%(date)s is already one of your company's own days: edit that one.") % {
-            "date": _date_text(day)}
+            "date": l10n.day(day)}
     return _("%(date)s is already in the official schedule of %(year)s: edit that one.") % {
-        "date": _date_text(day), "year": other}
+        "date": l10n.day(day), "year": other}
 
 
 def _entry_errors(*, entry_id: int | None, day: datetime.date | None, kind: str | None,
@@ -240,12 +235,12 @@ def import_errors(*, year: int, days: Sequence[ImportDay]) -> list[list[str]]:
     for d, messages in zip(days, found, strict=True):
         if d.day in first_line:
             messages.append(_("%(date)s is also in row %(line)d.") % {
-                "date": _date_text(d.day), "line": first_line[d.day]})
+                "date": l10n.day(d.day), "line": first_line[d.day]})
         else:
             first_line[d.day] = d.line
         if d.day in elsewhere:
             messages.append(_("%(date)s is in the official schedule of %(year)s.") % {
-                "date": _date_text(d.day), "year": elsewhere[d.day]})
+                "date": l10n.day(d.day), "year": elsewhere[d.day]})
     return found
 
 
