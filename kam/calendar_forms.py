@@ -63,7 +63,7 @@ class CalendarEntryForm(ServiceErrors, forms.Form):
     source = forms.ChoiceField(label=gettext_lazy("Whose day"), choices=EntrySource.choices,
                                widget=forms.RadioSelect, initial=EntrySource.COMPANY)
     year = forms.TypedChoiceField(
-        label=gettext_lazy("Official schedule of"), coerce=int, required=False,
+        label=gettext_lazy("Official schedule of"), coerce=int, required=False, empty_value=None,
         help_text=gettext_lazy("Only for the official schedule: the year whose State Council "
                                "notice names the day (a make-up day in December may belong to "
                                "the next year's)."))

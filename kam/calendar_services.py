@@ -27,9 +27,12 @@ NAME_MAX = CalendarEntry._meta.get_field("name").max_length or 100
 YEAR_MIN, YEAR_MAX = 2000, 2100
 
 
-def _calendar_changed() -> None:
-    """A new calendar stamp for the current tenant (kam.calendar rebuilds on the next call). A
-    random one: a stamp of a transaction that was rolled back never comes back."""
+def _calendar_write() -> None:
+    """Start a change of the current tenant's calendar, first thing in its transaction: a new
+    calendar stamp on the tenant row (kam.calendar rebuilds on the next call; a random one, so a
+    stamp of a transaction that was rolled back never comes back). The UPDATE also holds the
+    tenant row until the transaction ends, so two changes of one company's calendar take turns
+    and the second one's checks see the first one's days."""
     tenant = get_current_tenant()
     stamp = uuid.uuid4()
     Tenant.objects.filter(pk=tenant.pk).update(calendar_version=stamp)
@@ -69,12 +72,13 @@ def calendar_settings_update(*, working_weekdays: Sequence[int], day_starts: dat
                              works_makeup_days: bool) -> CalendarSettings:
     """Set the company's working days of the week, working hours, and whether it keeps China's
     public holidays and works their make-up days. Audited (the settings' event table)."""
+    _calendar_write()
     errors = _settings_errors(working_weekdays=working_weekdays, day_starts=day_starts,
                               day_ends=day_ends)
     if errors:
         raise ValidationError(errors)
+    # The tenant row is held (_calendar_write): no other change of the calendar runs meanwhile.
     row, _created = CalendarSettings.objects.get_or_create(tenant=get_current_tenant())
-    row = CalendarSettings.objects.select_for_update().get(pk=row.pk)
     values = {"working_weekdays": sorted(set(working_weekdays)), "day_starts": day_starts,
               "day_ends": day_ends, "observes_statutory_holidays": observes_statutory_holidays,
               "works_makeup_days": works_makeup_days}
@@ -83,7 +87,6 @@ def calendar_settings_update(*, working_weekdays: Sequence[int], day_starts: dat
             setattr(row, field, value)
         row.updated_at = clock.now()
         row.save()
-        _calendar_changed()
     return row
 
 
@@ -181,22 +184,23 @@ def calendar_entry_save(*, day: datetime.date, kind: str, name: str, source: str
     schedule of ``year``; the company's own days to their own year. The first official day of a
     year the package holds stores the package's schedule of that year with it."""
     tenant = get_current_tenant()
+    _calendar_write()
     errors = _entry_errors(entry_id=entry_id, day=day, kind=kind, name=name, source=source,
                            year=year)
-    if errors:
-        raise ValidationError(errors)
     schedule_year = _schedule_year(source, day, year)
-    assert schedule_year is not None  # no errors: an official day has its year
-    if entry_id is None:
-        entry = CalendarEntry(tenant=tenant)
-    else:
-        entry = CalendarEntry.objects.select_for_update().get(pk=entry_id)
+    if schedule_year is None:
+        errors.setdefault("year", []).append(_("Choose the year of the official schedule."))
+    if errors or schedule_year is None:
+        raise ValidationError(errors)
+    found = CalendarEntry.objects.filter(pk=entry_id).first() if entry_id is not None else None
+    if entry_id is not None and found is None:
+        raise ValidationError(_("This day was removed in the meantime."))
+    entry = found or CalendarEntry(tenant=tenant)
     if source == EntrySource.OFFICIAL:
         _adopt_built_in(schedule_year, except_day=day)
     entry.day, entry.kind, entry.name = day, kind, name.strip()
     entry.source, entry.year = source, schedule_year
     entry.save()
-    _calendar_changed()
     return entry
 
 
@@ -204,8 +208,8 @@ def calendar_entry_save(*, day: datetime.date, kind: str, name: str, source: str
 def calendar_entry_delete(*, entry_id: int) -> None:
     """Remove a calendar day. Removing the last day of a year's official schedule leaves the year
     to the package's schedule, or without one."""
+    _calendar_write()
     CalendarEntry.objects.filter(pk=entry_id).delete()
-    _calendar_changed()
 
 
 # --- a year's official schedule, imported ---------------------------------------------------------
@@ -262,11 +266,11 @@ def calendar_import_check(*, year: int, days: Sequence[ImportDay]) -> None:
 def calendar_year_import(*, year: int, days: Sequence[ImportDay]) -> int:
     """Replace the stored official schedule of ``year`` with ``days``, all or nothing. Returns
     how many days were stored."""
+    _calendar_write()
     calendar_import_check(year=year, days=days)
     CalendarEntry.objects.filter(source=EntrySource.OFFICIAL, year=year).delete()
     tenant = get_current_tenant()
     CalendarEntry.objects.bulk_create([
         CalendarEntry(tenant=tenant, day=d.day, kind=d.kind, name=d.name.strip(),
                       source=EntrySource.OFFICIAL, year=year) for d in days])
-    _calendar_changed()
     return len(days)

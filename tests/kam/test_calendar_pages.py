@@ -233,6 +233,10 @@ def test_a_day_s_errors_all_at_once_and_nothing_saved(client, admin_a):
                                  "year": "1999"})
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"day", "year"}
+    response = client.post(add, {"day": "2026-10-16", "kind": "holiday", "source": "official",
+                                 "year": ""}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.context["form"].errors["year"] == ["Choose the year of the official schedule."]
     assert len(entries(admin_a.tenant)) == 1
 
 
