@@ -29,7 +29,7 @@ from accounts.models import (
 )
 from kam import audit
 from kam.audit import audit_context, event_models, event_tables
-from kam.models import ApiKey, Membership
+from kam.models import ApiKey, CalendarEntry, CalendarSettings, Membership
 from kam.services import api_key_authenticate, api_key_revoke, api_key_touch
 from kam.tenancy import tenant_context
 from tests.conftest import bearer, key_for, login
@@ -38,7 +38,7 @@ from tests.factories import make_account
 pytestmark = pytest.mark.django_db
 
 AUDITED = {Membership, ApiKey, Account, Contact, AccountTeamMember, Transaction, Contract,
-           ServiceStandard}
+           ServiceStandard, CalendarSettings, CalendarEntry}
 
 
 def events(model, **filters) -> list:
@@ -245,8 +245,8 @@ def test_nested_context_adds_and_restores(tenant_a):
 
 EVENT_TABLES = ["accounts_accountevent", "accounts_accountteammemberevent", "accounts_contactevent",
                 "accounts_contractevent", "accounts_servicestandardevent",
-                "accounts_transactionevent", "kam_apikeyevent",
-                "kam_membershipevent"]
+                "accounts_transactionevent", "kam_apikeyevent", "kam_calendarentryevent",
+                "kam_calendarsettingsevent", "kam_membershipevent"]
 
 
 def test_the_append_only_list_is_every_event_table():

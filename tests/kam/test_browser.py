@@ -34,6 +34,8 @@ from django.urls import reverse
 
 from accounts.models import AccountTeamMember, Contact, Contract, ImportJob, Transaction
 from kam import clock
+from kam.calendar_models import DayKind, EntrySource
+from kam.calendar_services import calendar_entry_save
 from kam.jobs import run_job
 from kam.models import Membership, Tenant
 from kam.roles import Role
@@ -247,8 +249,8 @@ def _member(tenant: Tenant, username: str, given: str, family: str, role: str) -
 def book(tenant_a) -> dict[str, Any]:
     """Tenant A as a user finds it after a few weeks: long company names, an account with a
     parent, contacts at three levels, a team, two contracts (one due for renewal), 14 months of
-    orders in the millions, figures and tiers computed by the nightly jobs, an import done and
-    an API key."""
+    orders in the millions, figures and tiers computed by the nightly jobs, an import done, an
+    API key and a company day off in the working calendar."""
     tenant = tenant_a
     today = clock.today(tenant)
     admin = _member(tenant, "zhang.wei", "伟", "张", Role.ADMIN)
@@ -292,6 +294,9 @@ def book(tenant_a) -> dict[str, Any]:
             file_format="xlsx", file="imports/customers.xlsx", status="done", total_rows=120,
             processed_rows=120, created_count=100, updated_count=15, unchanged_count=3,
             failed_count=2, created_by=admin, finished_at=clock.now())
+        calendar_entry_save(day=datetime.date(2026, 10, 9), kind=DayKind.HOLIDAY,
+                            name="公司成立二十周年庆典暨年度表彰大会", source=EntrySource.COMPANY,
+                            year=None)
     run_job("figures", tenant)
     run_job("tiering", tenant)
     return {"admin": admin, "account": account}
@@ -338,6 +343,10 @@ def cases(account_id: int) -> list[Case]:
         Case("imports", reverse("accounts:import-list")),
         Case("settings", reverse("kam:settings")),
         Case("settings, add-member errors", reverse("kam:settings"), member_errors=True),
+        Case("working calendar", reverse("kam:calendar") + "?year=2026"),
+        Case("working calendar, a year without its schedule", reverse("kam:calendar") + "?year=2027"),
+        Case("add a calendar day", reverse("kam:calendar-entry-add") + "?year=2026"),
+        Case("import a year's schedule", reverse("kam:calendar-import") + "?year=2027"),
     ]
 
 
