@@ -133,6 +133,9 @@ class Tenant(models.Model):
     nightly_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     nightly_started_for = models.DateField(null=True, blank=True, editable=False)
     nightly_done_for = models.DateField(null=True, blank=True, editable=False)
+    # The tenant-local date whose daily notification digests have been sent (claimed like the
+    # nightly run: kam.notify_mail.dispatch_digests).
+    digest_dispatched_for = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         # What users call it: their company (the word "tenant" stays in the code).
@@ -299,3 +302,13 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} {self.kwargs}"
+
+
+# Notifications (kam.notify): their tables live in a module of their own.
+from kam.notify_models import (  # noqa: E402, F401
+    EmailPreference,
+    EmailState,
+    Event,
+    Notification,
+    NotificationSettings,
+)
