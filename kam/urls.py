@@ -13,7 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from kam import job_views, views
+from kam import job_views, notify_views, views
 from kam.api import routes
 
 kam_patterns = [
@@ -29,6 +29,15 @@ kam_patterns = [
     path("settings/api-keys/add/", views.api_key_create, name="api-key-create"),
     path("settings/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
     path("settings/jobs/", job_views.job_runs, name="job-runs"),
+    path("settings/outgoing-mail/", notify_views.outgoing_mail, name="outgoing-mail"),
+    path("notifications/", notify_views.inbox, name="inbox"),
+    path("notifications/badge/", notify_views.inbox_badge, name="inbox-badge"),
+    path("notifications/<int:notification_id>/", notify_views.notification_open,
+         name="notification-open"),
+    path("notifications/read-all/", notify_views.notifications_read_all,
+         name="notifications-read-all"),
+    path("notifications/settings/", notify_views.notification_settings,
+         name="notification-settings"),
 ]
 
 api_patterns = [

@@ -85,6 +85,7 @@ def _settings_context(request: HttpRequest, **extra) -> dict:
         "tenant_form": TenantSettingsForm(tenant=get_current_tenant()),
         "settings_changes": settings_changes(limit=SETTINGS_CHANGES_SHOWN),
         "time_zone_note": TIME_ZONE_NOTE,
+        "demo_mailbox": bool(settings.KAM_DEMO_MAILBOX),
     }
     context.update(extra)
     return context
