@@ -122,8 +122,8 @@ RETURNING id, email_state
 Item = tuple[str, Iterable[int], dict[str, Any]]
 
 
-def _record(*, kind: str, items: Iterable[Item], occurred_at: datetime.datetime
-            ) -> list[tuple[int, str]]:
+def _record(*, kind: str, items: Iterable[Item], occurred_at: datetime.datetime,
+            now: datetime.datetime) -> list[tuple[int, str]]:
     """Insert the events and their notifications (two statements), queue the immediate emails
     (one more when there are any). Returns (id, key) of the new events."""
     spec = event_kind(kind)
@@ -145,7 +145,6 @@ def _record(*, kind: str, items: Iterable[Item], occurred_at: datetime.datetime
         recipients[key] = sorted(set(members))
     if not keys:
         return []
-    now = clock.now()
     with connection.cursor() as cursor:
         cursor.execute(_EVENTS_SQL, {"tenant": tenant.pk, "kind": kind, "keys": keys,
                                      "subjects": subjects, "data": data,
@@ -177,13 +176,16 @@ def notify(*, kind: str, key: str, recipients: Iterable[Membership], data: dict[
     members of the tenant; others are skipped). None when the key was recorded before: then
     nobody is notified again. Immediate emails go out after the caller's transaction commits."""
     members = [member.pk for member in recipients]
+    now = clock.now()
     with transaction.atomic():
-        created = _record(kind=kind, items=[(key, members, data)], occurred_at=occurred_at)
+        created = _record(kind=kind, items=[(key, members, data)], occurred_at=occurred_at,
+                          now=now)
     if not created:
         return None
+    spec = event_kind(kind)
     event = Event(pk=created[0][0], tenant=get_current_tenant(), kind=kind, key=key,
-                  subject=(event_kind(kind).subject or (lambda _data: ""))(data), data=data,
-                  occurred_at=occurred_at)
+                  subject=spec.subject(data) if spec.subject else "", data=data,
+                  occurred_at=occurred_at, created_at=now)
     event._state.adding = False
     event._state.db = "default"
     return event
@@ -195,7 +197,7 @@ def notify_many(*, kind: str, items: Iterable[Item], occurred_at: datetime.datet
     notifications, whatever the number of items (one more for the outbox when someone wants
     their emails immediately). Returns how many events were new."""
     with transaction.atomic():
-        return len(_record(kind=kind, items=items, occurred_at=occurred_at))
+        return len(_record(kind=kind, items=items, occurred_at=occurred_at, now=clock.now()))
 
 
 # --- showing them ----------------------------------------------------------------------------------

@@ -107,7 +107,8 @@ def notification_email_send(*, notification_id: int) -> bool:
     membership = notification.recipient
     prefs = NotificationSettings.objects.filter(membership=membership).first()
     if not _wants_email(membership, prefs):
-        Notification.objects.filter(pk=notification_id).update(email_state=EmailState.NOT_WANTED)
+        Notification.objects.filter(pk=notification_id).update(email_state=EmailState.NOT_WANTED,
+                                                               email_at=now)
         return False
     tenant = get_current_tenant()
     language = email_language(prefs, tenant)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -59,7 +60,8 @@ def statements(captured: CaptureQueriesContext) -> list[str]:
     return [s for s in sql if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
 
 
-def test_one_key_is_one_event_and_one_notification_per_recipient(tenant_a, manager_a, admin_a):
+def test_one_key_is_one_event_and_one_notification_per_recipient(tenant_a, manager_a, admin_a,
+                                                                  frozen_clock):
     with tenant_context(tenant_a):
         event = notify.notify(kind=PING, key="ping:1", recipients=[manager_a, admin_a, manager_a],
                               data={"name": "华东", "n": 1}, occurred_at=AT)
@@ -70,6 +72,8 @@ def test_one_key_is_one_event_and_one_notification_per_recipient(tenant_a, manag
         (stored,) = Event.objects.all()
         assert (stored.kind, stored.key, stored.data, stored.occurred_at) == (
             PING, "ping:1", {"name": "华东", "n": 1}, AT)
+        assert (stored.pk, stored.subject, stored.created_at) == (
+            event.pk, event.subject, event.created_at) and event.created_at == clock.now()
         assert sorted(Notification.objects.values_list("recipient_id", flat=True)) == sorted(
             [manager_a.pk, admin_a.pk])
 
@@ -234,7 +238,7 @@ def test_settings_default_to_the_digest_in_the_companys_language(tenant_a, manag
                                                     language="en")
         assert notify.notification_settings_of(membership=manager_a) == saved
         assert notify.email_language(saved, tenant_a) == "en"
-        with pytest.raises(Exception, match="Choose") as refused:
+        with pytest.raises(ValidationError) as refused:
             notify.notification_settings_update(membership=manager_a, email="hourly",
                                                 language="fr")
         assert set(refused.value.message_dict) == {"email", "language"}
