@@ -192,6 +192,15 @@ def test_the_settings_page_saves_the_members_choice(client, manager_a, manager2_
         assert not NotificationSettings.objects.filter(membership=manager2_a).exists()
 
 
+def test_the_settings_page_costs_one_query_of_its_own(client, manager_a,
+                                                     django_assert_num_queries):
+    login(client, manager_a)
+    client.get(SETTINGS)  # the session's first request writes the session; count the next ones
+    # 1 session, 2 user, 3 memberships with their tenants, 4 the member's settings (none yet).
+    with django_assert_num_queries(4):
+        assert client.get(SETTINGS).status_code == 200
+
+
 @pytest.mark.parametrize("data", [{"email": "hourly", "language": ""},
                                   {"email": "never", "language": "fr"},
                                   {"language": "en"}])
