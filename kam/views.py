@@ -88,6 +88,7 @@ def _settings_context(request: HttpRequest, **extra) -> dict:
         "time_zone_note": TIME_ZONE_NOTE,
         # The years without an official holiday schedule, flagged here too (kam.calendar).
         "calendar_warnings": calendar_warnings(today=clock.today()),
+        "demo_mailbox": bool(settings.KAM_DEMO_MAILBOX),
     }
     context.update(extra)
     return context

@@ -7,17 +7,21 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from kam import clock
 from kam.calendar_models import DayKind, EntrySource
 from kam.calendar_services import calendar_entry_save
-from kam.models import Membership, Tenant
+from kam.models import Membership, Notification, Tenant
+from kam.notify import notify
 from kam.services import api_key_create
 from kam.tenancy import tenant_context
+from tests.kam.notify_kinds import register_ping
 from tests.route_matrix import AL, L, Page, content_type_id, every
 
 PARAMS: dict[str, str] = {
     "membership_id": "target_member",
     "key_id": "revocable_key",
     "entry_id": "calendar_entry",
+    "notification_id": "owner_notification",
     # The superuser admin: anything will do, it redirects before looking anything up.
     "object_id": "target_member",
     "id": "target_member",
@@ -40,8 +44,12 @@ def build(tenant: Tenant, token: str, *, owner: Membership, teammate: Membership
         calendar_entry = calendar_entry_save(day=datetime.date(2026, 10, 9),
                                              kind=DayKind.HOLIDAY, name=f"{token}0 厂庆",
                                              source=EntrySource.COMPANY, year=None)
+        # A notification of the owner's, about something of account A1's (its token).
+        notify(kind=register_ping(), key=f"{token}:ping", recipients=[owner],
+               data={"name": f"{token}1 ping", "n": 1}, occurred_at=clock.now())
+        owner_notification = Notification.objects.get(recipient=owner)
     return {"revocable_key": revocable_key, "target_member": target,
-            "calendar_entry": calendar_entry}
+            "calendar_entry": calendar_entry, "owner_notification": owner_notification}
 
 
 #                                          owner stranger admin exec read_key other_user other_key
@@ -87,6 +95,21 @@ PAGES: dict[str, Page] = {
                             "POST": (403, 403, 302, 403, L, 404, L)}),
     # Nightly job runs: administrators only; tenant B's admin sees tenant B's runs. Read-only.
     "kam:job-runs": Page({"GET": (403, 403, 200, 403, L, 200, L), "POST": every(405)}),
+    # The demo's outgoing mail: administrators, and only where `make demo` runs its mail server
+    # (settings.KAM_DEMO_MAILBOX, empty here): a 404 for them too.
+    "kam:outgoing-mail": Page({"GET": (403, 403, 404, 403, L, 404, L), "POST": every(405)}),
+
+    # Notifications: every member has their own inbox (tenant B's admin sees theirs, empty of
+    # tenant A's); the owner's notification opens (marked read, 303 to where it points) for the
+    # owner alone, anyone else's is a 404.
+    "kam:inbox": Page({"GET": (200, 200, 200, 200, L, 200, L), "POST": every(405)}),
+    "kam:inbox-badge": Page({"GET": (200, 200, 200, 200, L, 200, L), "POST": every(405)}),
+    "kam:notification-open": Page({"GET": (303, 404, 404, 404, L, 404, L), "POST": every(405)}),
+    "kam:notifications-read-all": Page({"GET": every(405),
+                                        "POST": (303, 303, 303, 303, L, 303, L)}),
+    "kam:notification-settings": Page({"GET": (200, 200, 200, 200, L, 200, L),
+                                       "POST": (302, 302, 302, 302, L, 302, L)},
+                                      body=lambda w: {"email": "never", "language": "en"}),
 
     # The working calendar: administrators change it, executives read it (and export a year);
     # tenant B's admin sees and changes tenant B's calendar, and gets 404 for tenant A's days.

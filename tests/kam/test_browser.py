@@ -32,12 +32,15 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from accounts.imports.services import import_notify_finished
 from accounts.models import AccountTeamMember, Contact, Contract, ImportJob, Transaction
+from accounts.tiering.notifications import TIER_CHANGED
 from kam import clock
 from kam.calendar_models import DayKind, EntrySource
 from kam.calendar_services import calendar_entry_save
 from kam.jobs import run_job
 from kam.models import Membership, Tenant
+from kam.notify import notify_many
 from kam.roles import Role
 from kam.services import api_key_create
 from kam.tenancy import tenant_context
@@ -289,7 +292,7 @@ def book(tenant_a) -> dict[str, Any]:
                 amount=Decimal("1234567.89") + month * 1000, gross_margin=Decimal("234567.12"),
                 product_line="电池包结构件", external_id=f"ERP-SO-2026-{month:06d}")
         api_key_create(name="ERP 对接", scopes=["read", "write"], created_by=admin.user)
-        ImportJob.objects.create(
+        job = ImportJob.objects.create(
             tenant=tenant, kind="accounts", mode="valid_only", original_name="2026年6月客户清单.xlsx",
             file_format="xlsx", file="imports/customers.xlsx", status="done", total_rows=120,
             processed_rows=120, created_count=100, updated_count=15, unchanged_count=3,
@@ -299,6 +302,13 @@ def book(tenant_a) -> dict[str, Any]:
                             year=None)
     run_job("figures", tenant)
     run_job("tiering", tenant)
+    with tenant_context(tenant):  # the admin's inbox: the import, and tier changes of theirs
+        import_notify_finished(job_id=job.pk)
+        notify_many(kind=TIER_CHANGED, occurred_at=clock.now(), items=[
+            (f"accounts.tier:{account.pk}:{n}", [admin.pk], {
+                "account_id": account.pk, "account_name": account.name, "from_tier": "key",
+                "to_tier": "strategic", "score": "82.5", "source": "computed"})
+            for n in range(2, 5)])
     return {"admin": admin, "account": account}
 
 
@@ -342,6 +352,8 @@ def cases(account_id: int) -> list[Case]:
         Case("service standards", reverse("accounts:service-standards")),
         Case("imports", reverse("accounts:import-list")),
         Case("settings", reverse("kam:settings")),
+        Case("notifications", reverse("kam:inbox"), wait_for=".kam-unread-count"),
+        Case("notification settings", reverse("kam:notification-settings")),
         Case("settings, add-member errors", reverse("kam:settings"), member_errors=True),
         Case("working calendar", reverse("kam:calendar") + "?year=2026"),
         Case("working calendar, a year without its schedule", reverse("kam:calendar") + "?year=2027"),
