@@ -121,7 +121,7 @@ def account_lookup(accounts: QuerySet[Account], *, term: str, limit: int) -> lis
     the list's search (``account_search``, one query, fast under row-level security on 100,000
     accounts), with what tells two namesakes apart (short name, city)."""
     term = term.strip()
-    if not term:
+    if not term or "\x00" in term:  # no name holds a NUL (nor may a statement's literal)
         return []
     return list(account_search(accounts, term).only("id", "name", "short_name", "city")
                 .order_by("name", "id")[:limit])
@@ -142,7 +142,7 @@ def account_named(accounts: QuerySet[Account], *, text: str, limit: int) -> list
     the search's matches, narrowed to those whose name or short name equals ``text`` case aside
     when some do. At most ``limit``; two queries at most. One result is the account meant."""
     text = text.strip()
-    if not text:
+    if not text or "\x00" in text:  # no name holds a NUL (nor may a statement's literal)
         return []
     exact = list(accounts.filter(name=text).only("id", "name", "short_name", "city")
                  .order_by("id")[:limit])

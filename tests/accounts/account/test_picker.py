@@ -209,9 +209,13 @@ def test_a_typed_name_no_account_matches_is_an_error(client, admin_a, firms, few
     body = client.post(reverse("accounts:contact-create"),
                        contact_data(account="", account_name="  "), **EN).content.decode()
     assert "This field is required." in body
-    body = client.post(reverse("accounts:contact-create"),
-                       contact_data(account="", account_name="华" * 201), **EN).content.decode()
-    assert "No account matches" in body
+    for text in ("华" * 201, "Acme\x00"):
+        response = client.post(reverse("accounts:contact-create"),
+                               contact_data(account="", account_name=text), **EN)
+        assert response.status_code == 400 and "No account matches" in response.content.decode()
+    response = client.get(reverse("accounts:transaction-list"),
+                          {"account": "1\x00", "account_name": "Acme\x00"}, **EN)
+    assert "No account matches" in response.content.decode()
     with tenant_context(admin_a.tenant):
         assert not Contact.objects.exists()
 
@@ -362,6 +366,9 @@ def test_the_lookup_finds_visible_accounts_by_name_or_short_name(client, admin_a
     assert options_of(response) == [(str(firms["suzhou"].pk), "华东精密苏州分公司")]
     for bad in ("x", "-1", "1" * 19, "１"):
         assert client.get(reverse(LOOKUP), {"q": "华东", "exclude": bad}).status_code == 400
+    # A NUL (which no name holds, nor a statement) matches nothing.
+    response = lookup(client, "华\x00东")
+    assert response.status_code == 200 and options_of(response) == []
 
 
 def test_the_lookup_shows_the_first_matches_and_says_there_are_more(client, admin_a):
