@@ -10,10 +10,15 @@ document.addEventListener("DOMContentLoaded", function () {
       event.detail.headers["X-CSRFToken"] = decodeURIComponent(csrf[1]);
     });
   }
-  // The account picker's box asks the lookup for ?q=<what is typed>, whatever the field's name.
+  // The account picker's box asks the lookup for ?q=<what is typed>, whatever the field's name;
+  // not while an input method is still composing (the pinyin "huarui" before it becomes 华瑞).
   document.body.addEventListener("htmx:configRequest", function (event) {
     var elt = event.detail.elt;
     if (elt.hasAttribute && elt.hasAttribute("data-picker-input")) {
+      if (elt.hasAttribute("data-composing")) {
+        event.preventDefault();
+        return;
+      }
       event.detail.parameters = {q: elt.value};
     }
   });
@@ -78,7 +83,15 @@ function initPicker(picker) {
     if (field.tagName === "SELECT") { field.selectedIndex = 0; } else { field.value = ""; }
     if (!input.value.trim()) { show(false); }
   });
+  input.addEventListener("compositionstart", function () {
+    input.setAttribute("data-composing", "");
+  });
+  input.addEventListener("compositionend", function () {
+    input.removeAttribute("data-composing");
+    input.dispatchEvent(new Event("input", {bubbles: true}));  // now ask for the composed text
+  });
   input.addEventListener("keydown", function (event) {
+    if (event.isComposing) { return; }  // Enter and the arrows belong to the input method
     var all = options();
     var at = all.indexOf(active);
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
