@@ -182,6 +182,7 @@ class Page:
     params: dict[str, str] = field(default_factory=dict)  # URL parameter -> object kind (of A)
     body: Callable[[World], dict] | None = None            # form data for POST
     optional: bool = False  # only exists in some configurations (DEBUG's static files)
+    query: Callable[[World], dict] | None = None           # the URL's query string, e.g. a search
 
 
 @dataclass(frozen=True)

@@ -1,44 +1,19 @@
-"""Filters shared by the account list page, the API and exports, and the account choices every
-list filter of the profile offers."""
+"""Filters shared by the account list page, the API and exports, and the account filter every
+list page of the profile offers (the account picker: a select of the visible accounts while they
+are few, a search box beyond)."""
 
 from __future__ import annotations
 
 import django_filters
-from django.db.models import BooleanField, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from accounts.account.forms import AccountChoiceField, AccountPicker
 from accounts.account.models import Account, CreditRating, Industry, LifecycleStatus
-from accounts.account.selectors import account_visible_queryset
+from accounts.account.selectors import account_search, account_visible_queryset
 from accounts.tiering.models import Tier
 from kam.models import Membership, person_name_order
 from kam.roles import Actor
-
-_CONTAINS = ("(UPPER(accounts_account.name::text) LIKE UPPER(%s)"
-             " OR UPPER(accounts_account.short_name::text) LIKE UPPER(%s))")
-# A term most accounts contain: the same ILIKE, wrapped (COALESCE) so that the planner does not
-# estimate its rows from the column statistics, by which it would take the term for rare, read every
-# account and sort them all (bench, 有限公司: 287 ms, against 0.2 ms for the ordered scan that stops as
-# soon as the page is full). Any other term: the bigram index's candidates, then the ILIKE.
-_SEARCH = (f"CASE WHEN kam_account_search_is_broad(%s) THEN COALESCE({_CONTAINS}, false)"
-           f" ELSE accounts_account.id = ANY(kam_account_search_ids(%s)) AND {_CONTAINS} END")
-
-
-def account_search(queryset: QuerySet[Account], value: str) -> QuerySet[Account]:
-    """Name or short name contains ``value`` (ILIKE decides). From two characters on, in one
-    statement, the plan that suits the term: for most terms the bigram index (migrations 0004,
-    0007) narrows the rows first, through ``kam_account_search_ids``, which keeps the index usable
-    under row-level security and returns the current tenant's ids only; for a term most of the
-    tenant's accounts contain, the page's ordered scan. PostgreSQL decides which while it plans
-    (the functions are IMMUTABLE for that, migration 0011), so the page is one query either way."""
-    pattern = "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    if len(value) < 2:  # no bigram to look up: one character is a broad term
-        broad = RawSQL(f"COALESCE({_CONTAINS}, false)", [pattern, pattern],  # noqa: S611 - constant SQL
-                       output_field=BooleanField())
-        return queryset.filter(broad)
-    search = RawSQL(_SEARCH, [value, pattern, pattern, value, pattern, pattern],  # noqa: S611 - constant
-                    output_field=BooleanField())
-    return queryset.filter(search)
 
 
 def _members(request) -> QuerySet[Membership]:
@@ -56,19 +31,30 @@ def tenant_members(request) -> QuerySet[Membership]:
 
 
 def visible_account_choices(actor: Actor) -> QuerySet[Account]:
-    """The accounts a form or a page filter offers: those the actor may see, by name."""
+    """The accounts the actor may see, by name: every one of them, however many. A form or a
+    list filter chooses an account with ``accounts.account.forms.AccountChoiceField`` (or
+    ``AccountChoiceFilter``), which lists them only while they are few."""
     return account_visible_queryset(actor=actor).only("id", "name").order_by("name", "id")
 
 
-class VisibleAccountsMixin:
-    """A page's list filter whose account choices are the accounts the actor may see."""
+class AccountChoiceFilter(django_filters.ModelChoiceFilter):
+    """A list filter's account, chosen with the account picker (``AccountChoiceField``)."""
 
-    filters: dict
+    field_class = AccountChoiceField
+
+
+class VisibleAccountsMixin(django_filters.FilterSet):
+    """A page's list filter by account, among the accounts the actor may see (first among the
+    bases, its ``account`` replaces the API filter's)."""
+
+    account = AccountChoiceFilter(
+        label=_("Account"), empty_label=_("All accounts"),
+        placeholder=_("All accounts (type a name to filter)"),
+        widget=AccountPicker(attrs={"aria-label": _("Account")}))
 
     def __init__(self, *args, actor: Actor, **kwargs) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
-        self.filters["account"].queryset = visible_account_choices(actor)
-        self.filters["account"].extra["empty_label"] = _("All accounts")
+        super().__init__(*args, **kwargs)
+        self.filters["account"].queryset = account_visible_queryset(actor=actor)
 
 
 class AccountFilter(django_filters.FilterSet):

@@ -1,17 +1,24 @@
-"""Account pages: the list (filters, search, tiers), create, edit, delete."""
+"""Account pages: the list (filters, search, tiers), create, edit, delete; the account picker's
+lookup."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.account.filters import AccountFilter
-from accounts.account.forms import AccountForm
+from accounts.account.forms import PICKER_MATCHES, AccountForm
 from accounts.account.models import Account
-from accounts.account.selectors import account_children, account_list_queryset
+from accounts.account.selectors import (
+    account_children,
+    account_list_queryset,
+    account_lookup,
+    account_visible_queryset,
+)
 from accounts.account.services import (
     account_check,
     account_create,
@@ -83,4 +90,30 @@ def account_delete_view(request: HttpRequest, account_id: int) -> HttpResponse:
     return render(request, "accounts/account_confirm_delete.html", {
         "account": account,
         "children_count": account_children(actor=request.actor, account=account).count(),
+    })
+
+
+# No account name is longer: a longer term matches nothing, and is not searched.
+_LOOKUP_TERM_MAX = 200
+
+
+@tenant_page()
+def account_lookup_view(request: HttpRequest) -> HttpResponse:
+    """The account picker's matches for ``?q=`` (an htmx partial: the options of its listbox):
+    the first PICKER_MATCHES accounts the member may see whose name or short name contains the
+    term, by name, and whether there are more; ``?exclude=<id>`` leaves one out (an account's own
+    parent field). One query (none for an empty term); another tenant's accounts and those the
+    member may not see are never among them (the visible accounts are searched)."""
+    term = request.GET.get("q", "").strip()
+    exclude = request.GET.get("exclude", "")
+    if exclude and not (exclude.isascii() and exclude.isdigit() and len(exclude) <= 18):
+        raise BadRequest("exclude must be an account id")
+    found: list[Account] = []
+    if term and len(term) <= _LOOKUP_TERM_MAX:
+        accounts = account_visible_queryset(actor=request.actor)
+        if exclude:
+            accounts = accounts.exclude(pk=int(exclude))
+        found = account_lookup(accounts, term=term, limit=PICKER_MATCHES + 1)
+    return render(request, "accounts/_account_options.html", {
+        "term": term, "accounts": found[:PICKER_MATCHES], "more": len(found) > PICKER_MATCHES,
     })

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.account.forms import preselected_account
+from accounts.account.forms import AccountPicker, preselected_account
 from accounts.contacts.filters import ContactListFilter
 from accounts.contacts.forms import ContactForm
 from accounts.contacts.models import Contact
@@ -59,7 +59,8 @@ def _search(request: HttpRequest, source: QueryDict) -> HttpResponse:
     """The search form (or an old link with ``?q=``): valid filters are a 303 to the list with the
     personal ones (the name searched) replaced by a token; the others stay in the URL."""
     params = QueryDict(mutable=True)
-    for name in ContactListFilter.base_filters:
+    account_text = AccountPicker.text_name("account")  # the account picker's box, when it searches
+    for name in (*ContactListFilter.base_filters, account_text):
         if value := source.get(name, "").strip():
             params[name] = value
     filterset = _list_filterset(request, params)
@@ -68,6 +69,10 @@ def _search(request: HttpRequest, source: QueryDict) -> HttpResponse:
         # error. Nothing to export or page through either.
         return _render_list(request, filterset, status=400, filter_invalid=True, base_query="",
                             filtered=True)
+    # The account as the list's links name it: by id, whether it was picked or typed.
+    params.pop(account_text, None)
+    if (account := filterset.form.cleaned_data.get("account")) is not None:
+        params["account"] = str(account.pk)
     personal = {name: params.pop(name)[-1] for name in ContactListFilter.personal_params
                 if name in params}
     if personal:

@@ -10,7 +10,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from accounts.account.filters import VisibleAccountsMixin, tenant_accounts
-from accounts.account.models import Account
 from accounts.contracts.models import Contract, ContractStatus
 from accounts.contracts.selectors import (
     ContractPeriod,
@@ -42,7 +41,7 @@ class ContractFilter(django_filters.FilterSet):
         return contracts_filter_renewal_due(queryset, today=clock.today(actor.tenant), due=value)
 
 
-class ContractListFilter(VisibleAccountsMixin, django_filters.FilterSet):
+class ContractListFilter(VisibleAccountsMixin):
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
     # The page passes "current" when the URL names no period: the list opens on current contracts.
     period = django_filters.ChoiceFilter(
@@ -51,8 +50,6 @@ class ContractListFilter(VisibleAccountsMixin, django_filters.FilterSet):
         choices=[(ContractPeriod.CURRENT, _("Current contracts")),
                  (ContractPeriod.ENDED, _("Ended contracts")),
                  (ContractPeriod.ALL, _("Current and ended"))])
-    account = django_filters.ModelChoiceFilter(queryset=Account.unscoped_all_tenants.none(),
-                                               label=_("Account"))
     status = django_filters.ChoiceFilter(choices=ContractStatus.choices, label=_("Status"),
                                          empty_label=_("All statuses"))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.account.filters import visible_account_choices
-from accounts.account.models import Account
+from accounts.account.forms import AccountChoiceField
+from accounts.account.selectors import account_visible_queryset
 from accounts.contracts.models import Contract
 from accounts.contracts.services import CONTRACT_EDITABLE_FIELDS
 from kam.forms import ServiceModelForm
@@ -16,8 +16,7 @@ DATE_INPUT = {"type": "date"}
 
 
 class ContractForm(ServiceModelForm):
-    account = forms.ModelChoiceField(label=_("account"),
-                                     queryset=Account.unscoped_all_tenants.none())
+    account = AccountChoiceField(label=_("account"))
 
     class Meta:
         model = Contract
@@ -30,4 +29,4 @@ class ContractForm(ServiceModelForm):
 
     def __init__(self, *args, actor: Actor, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = visible_account_choices(actor)
+        self.fields["account"].queryset = account_visible_queryset(actor=actor)

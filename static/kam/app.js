@@ -10,4 +10,122 @@ document.addEventListener("DOMContentLoaded", function () {
       event.detail.headers["X-CSRFToken"] = decodeURIComponent(csrf[1]);
     });
   }
+  // The account picker's box asks the lookup for ?q=<what is typed>, whatever the field's name;
+  // not while an input method is still composing (the pinyin "huarui" before it becomes 华瑞).
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt.hasAttribute && elt.hasAttribute("data-picker-input")) {
+      if (elt.hasAttribute("data-composing")) {
+        event.preventDefault();
+        return;
+      }
+      event.detail.parameters = {q: elt.value};
+    }
+  });
+  document.querySelectorAll("[data-picker]").forEach(initPicker);
 });
+
+// The account picker (accounts/account/forms.py AccountPicker, search mode): the text box becomes
+// an ARIA 1.2 combobox whose listbox htmx fills with the lookup's matches as one types. Arrow keys
+// move through the matches, Enter picks one, Escape closes the list; a click picks too. Picking
+// puts the account's id in the hidden input the form submits (or, after a submit that several
+// accounts matched, in place of the server's select of them); typing clears it again, so what is
+// submitted is either a picked account or a text the server resolves, as without JavaScript.
+function initPicker(picker) {
+  var input = picker.querySelector("[data-picker-input]");
+  var listbox = picker.querySelector("[role=listbox]");
+  var status = picker.querySelector("[data-picker-status]");
+  var active = null;
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("aria-expanded", "false");
+  input.setAttribute("aria-controls", listbox.id);
+
+  function options() {
+    return Array.prototype.slice.call(
+      listbox.querySelectorAll('[role="option"]:not([aria-disabled="true"])'));
+  }
+  function activate(option) {
+    if (active) { active.setAttribute("aria-selected", "false"); }
+    active = option;
+    if (option) {
+      option.setAttribute("aria-selected", "true");
+      input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({block: "nearest"});
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+  function show(open) {
+    listbox.hidden = !open;
+    input.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) { activate(null); }
+  }
+  function valueField() { return picker.querySelector("[data-picker-value]"); }
+  function pick(option) {
+    var field = valueField();
+    if (field.tagName === "SELECT") {
+      var hidden = document.createElement("input");
+      hidden.type = "hidden";
+      hidden.name = field.name;
+      hidden.setAttribute("data-picker-value", "");
+      field.replaceWith(hidden);
+      field = hidden;
+    }
+    field.value = option.getAttribute("data-value");
+    input.value = option.getAttribute("data-label");
+    show(false);
+    field.dispatchEvent(new Event("change", {bubbles: true}));
+  }
+
+  input.addEventListener("input", function () {
+    var field = valueField();
+    if (field.tagName === "SELECT") { field.selectedIndex = 0; } else { field.value = ""; }
+    if (!input.value.trim()) { show(false); }
+  });
+  input.addEventListener("compositionstart", function () {
+    input.setAttribute("data-composing", "");
+  });
+  input.addEventListener("compositionend", function () {
+    input.removeAttribute("data-composing");
+    input.dispatchEvent(new Event("input", {bubbles: true}));  // now ask for the composed text
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.isComposing) { return; }  // Enter and the arrows belong to the input method
+    var all = options();
+    var at = all.indexOf(active);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!all.length) { return; }
+      event.preventDefault();
+      show(true);
+      if (event.key === "ArrowDown") {
+        activate(all[at < 0 || at === all.length - 1 ? 0 : at + 1]);
+      } else {
+        activate(all[at <= 0 ? all.length - 1 : at - 1]);
+      }
+    } else if (event.key === "Enter" && active && !listbox.hidden) {
+      event.preventDefault();  // picks; a second Enter submits the form
+      pick(active);
+    } else if (event.key === "Escape" && !listbox.hidden) {
+      event.preventDefault();
+      show(false);
+    }
+  });
+  input.addEventListener("blur", function () { show(false); });
+  // mousedown would move the focus out of the box (and close the list) before the click.
+  listbox.addEventListener("mousedown", function (event) { event.preventDefault(); });
+  listbox.addEventListener("click", function (event) {
+    var option = event.target.closest('[role="option"]');
+    if (option && option.getAttribute("aria-disabled") !== "true") { pick(option); }
+  });
+  picker.addEventListener("htmx:afterSwap", function () {
+    listbox.querySelectorAll('[role="option"]').forEach(function (option, i) {
+      option.id = listbox.id + "-" + i;
+    });
+    var note = listbox.querySelector("[data-status]");
+    status.textContent = note ? note.textContent : "";
+    activate(null);
+    show(document.activeElement === input && input.value.trim() !== ""
+         && listbox.querySelector('[role="option"]') !== null);
+  });
+}

@@ -183,6 +183,11 @@ PAGES: dict[str, Page] = {
     "accounts:account-list": Page({"GET": (200, 200, 200, 200, L, 200, L)}),
     "accounts:account-create": Page({"GET": (200, 200, 200, 403, L, 200, L),
                             "POST": (302, 400, 302, 403, L, 400, L)}, body=_account_form),
+    # The account picker's matches for a term in A1's name ("qzalpha1 Precision Co", and B1's:
+    # no token, which a login redirect's ?next= would carry): whoever may not see A1 (the manager
+    # not on it, tenant B) gets a list without it (the walker looks for its token).
+    "accounts:account-lookup": Page({"GET": (200, 200, 200, 200, L, 200, L)},
+                                    query=lambda w: {"q": "1 Precision"}),
     "accounts:account-detail": Page({"GET": (200, 404, 200, 200, L, 404, L)}),
     "accounts:account-timeline": Page({"GET": (200, 404, 200, 200, L, 404, L)}),
     "accounts:account-timeline-recent": Page({"GET": (200, 404, 200, 200, L, 404, L)}),

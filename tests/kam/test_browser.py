@@ -33,6 +33,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.imports.services import import_notify_finished
+from accounts.account import forms as account_forms
 from accounts.models import AccountTeamMember, Contact, Contract, ImportJob, Transaction
 from accounts.tiering.notifications import TIER_CHANGED
 from kam import clock
@@ -464,6 +465,79 @@ def test_main_pages_fit_the_screen_and_speak_the_language(chromium, live_server,
         for context in contexts.values():
             chromium.run(context.close)
     assert not found, f"{language} at {width} px:\n" + "\n".join(found)
+
+
+def search_and_pick(context, window: Window, path: str) -> dict[str, Any]:
+    """Runs in the browser's thread: on the list at ``path``, type into the account picker's
+    search box, check the page with its matches open, pick the second match with the arrow keys
+    and Enter, then filter."""
+    page = context.new_page()
+    try:
+        page.goto(window.base_url + path)
+        box = page.locator("input[name=account_name]")
+        box.click()
+        # As a Chinese input method types: the pinyin first, composing (no lookup for it), then
+        # the characters it composed.
+        box.dispatch_event("compositionstart")
+        box.press_sequentially("huarui", delay=30)
+        page.wait_for_timeout(600)  # past the box's 250 ms delay
+        composing = page.locator("#id_account_options li").count()
+        box.fill("华瑞")
+        box.dispatch_event("compositionend")
+        page.wait_for_selector("#id_account_options [role=option]:not([aria-disabled])")
+        seen: dict[str, Any] = {
+            "composing": composing,
+            "problems": page.evaluate(LAYOUT_CHECKS), "text": page.evaluate(VISIBLE_TEXT),
+            "expanded": box.get_attribute("aria-expanded"),
+            "options": page.locator("#id_account_options [role=option]").all_inner_texts()}
+        box.press("ArrowDown")
+        box.press("ArrowDown")
+        active = page.locator("#" + (box.get_attribute("aria-activedescendant") or "none"))
+        seen["active"] = (active.get_attribute("data-value"), active.get_attribute("aria-selected"))
+        box.press("Enter")  # picks the match; does not submit the form
+        seen["after_enter"] = (page.url, box.input_value(), box.get_attribute("aria-expanded"),
+                               page.locator("input[type=hidden][name=account]").input_value())
+        with page.expect_navigation():
+            page.locator("form.kam-filters button[type=submit]").click()
+        seen["filtered"] = (page.url, page.locator("table tbody tr").count(),
+                            page.locator("input[name=account_name]").input_value())
+        return seen
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_account_search_box_picks_with_the_keyboard(chromium, live_server, book, language,
+                                                       viewport, monkeypatch):
+    """A member who sees more accounts than a select lists (the threshold lowered to 2 here)
+    chooses one by typing: nothing is looked up while an input method composes; the matches open
+    under the box, fit the screen and speak the page's language; ArrowDown twice and Enter pick
+    the second; the filter then shows its rows."""
+    monkeypatch.setattr(account_forms, "PICKER_SELECT_MAX", 2)
+    width, height = VIEWPORTS[viewport]
+    client = Client()
+    client.force_login(book["admin"].user)
+    window = Window(language, width, height, live_server.url, cookies=(
+        (settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value),
+        (settings.LANGUAGE_COOKIE_NAME, language)))
+    context = chromium.run(open_window, chromium.browser, window)
+    path = reverse("accounts:transaction-list")
+    try:
+        seen = chromium.run(search_and_pick, context, window, path)
+    finally:
+        chromium.run(context.close)
+    account = book["account"]  # 苏州华瑞…, after 华瑞控股集团… by name
+    assert seen["problems"] == []
+    if language == "zh-hans":
+        assert words_not_in_chinese(seen["text"]) == set()
+    assert seen["composing"] == 0
+    assert seen["expanded"] == "true"
+    assert [option.split()[0] for option in seen["options"]] == ["华瑞控股集团有限公司", account.name]
+    assert seen["active"] == (str(account.pk), "true")
+    assert seen["after_enter"] == (live_server.url + path, account.name, "false", str(account.pk))
+    url, rows, box = seen["filtered"]
+    assert f"account={account.pk}" in url and rows == 14 and box == account.name
 
 
 # What each check looks for, on a page made to fail every one of them: the checks can fail.

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.db import models
@@ -76,10 +77,13 @@ def _param_value(world: World, name: str, overrides: dict[str, str]) -> Any:
     return LITERAL_PARAMS[name](world)
 
 
-def _page_url(route: UrlRoute, overrides: dict[str, str]) -> Callable[[World], str]:
+def _page_url(route: UrlRoute, overrides: dict[str, str],
+              query: Callable[[World], dict] | None = None) -> Callable[[World], str]:
     def url(world: World) -> str:
         values = {name: _param_value(world, name, overrides) for name in route.kwargs}
-        return build_url(route, values)
+        if query is None:
+            return build_url(route, values)
+        return f"{build_url(route, values)}?{urlencode(query(world))}"
 
     return url
 
@@ -193,7 +197,7 @@ def plan() -> tuple[list[Check], list[str], dict[str, int]]:
                               f"{len(IDENTITIES)} identities")
                 continue
             checks.append(Check(key=route.key, kind="page", method=method, expect=expect,
-                                url=_page_url(route, entry.params), body=entry.body))
+                                url=_page_url(route, entry.params, entry.query), body=entry.body))
 
     for key in sorted(set(PAGES) - used_keys):
         if not PAGES[key].optional:
