@@ -33,11 +33,11 @@ from kam.roles import Actor, Perm
 # --- the account picker ---------------------------------------------------------------------------
 
 # Up to this many accounts a picker offers them all in a <select>, as a form always did; beyond it,
-# a search box. 200 names are still a list one can scan (and jump in by typing), they weigh about
-# 13 KB of HTML (65 bytes an option), about what the rest of a list or form page weighs, and the
-# one query that tells which mode applies reads at most 201 rows (2-5 ms on the bench). A manager's book of key accounts is far below it, so most people
-# keep the plain select; an executive of a tenant with thousands of accounts (100,000 on the bench,
-# 6.5 MB of options on every list page) searches.
+# a search box. 200 names are still a list one can scan (and jump in by typing), they weigh about 13
+# KB of HTML (65 bytes an option), about what the rest of a list or form page weighs, and the one
+# query that tells which mode applies reads at most 201 rows (2-5 ms on the bench). A manager's book
+# of key accounts is far below it, so most people keep the plain select; an executive of a tenant
+# with thousands of accounts (100,000 on the bench, 6.5 MB of options on every list page) searches.
 PICKER_SELECT_MAX = 200
 # What a search shows: the lookup endpoint's list, and the choices offered for a name that several
 # accounts match.

@@ -32,8 +32,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from accounts.imports.services import import_notify_finished
 from accounts.account import forms as account_forms
+from accounts.imports.services import import_notify_finished
 from accounts.models import AccountTeamMember, Contact, Contract, ImportJob, Transaction
 from accounts.tiering.notifications import TIER_CHANGED
 from kam import clock
