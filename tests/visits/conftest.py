@@ -1,9 +1,12 @@
-"""Fixtures of the visits tests."""
+"""Fixtures of the visits tests: the API clients of the account tests (who writes for tenant A,
+tenant B at its most powerful), and English messages for the services' tests."""
 
 from __future__ import annotations
 
 import pytest
 from django.utils import translation
+
+from tests.accounts.conftest import key_a, outsider, writer_a  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
