@@ -21,6 +21,7 @@ RUN KAM_ENV=production \
     DJANGO_ALLOWED_HOSTS=build.invalid \
     DATABASE_URL=postgres://build:build@build.invalid:5432/build \
     REDIS_URL=redis://build.invalid:6379/0 \
+    EMAIL_URL=smtp://build.invalid:25 \
     python manage.py collectstatic --noinput
 
 RUN useradd --system --no-create-home --home-dir /app kam

@@ -11,7 +11,7 @@ class AccountsConfig(AppConfig):
         # its nightly jobs, the 360° page's timeline sources, the rows a new tenant starts with (its
         # service standards),
         # the visibility rule of everything that hangs off an account (and the selector that applies
-        # it per model), and its Celery task.
+        # it per model), its Celery task, and the kinds of events it notifies people of (kam.notify).
         from accounts.account.models import Account
         from accounts.account.selectors import account_visible_queryset, has_account
         from accounts.contacts.models import Contact
@@ -21,12 +21,14 @@ class AccountsConfig(AppConfig):
         from accounts.contracts.selectors import contract_visible_queryset
         from accounts.contracts.timeline import contracts_source
         from accounts.figures import jobs as figures_jobs  # noqa: F401  (registers the job)
+        from accounts.imports import notifications as import_notifications
         from accounts.imports import tasks as import_tasks  # noqa: F401  (registers the task)
         from accounts.profile.timeline import register_timeline_source
         from accounts.standards.services import standards_seed
         from accounts.team.models import AccountTeamMember
         from accounts.team.selectors import team_queryset
         from accounts.tiering import jobs as tiering_jobs  # noqa: F401
+        from accounts.tiering import notifications as tiering_notifications
         from accounts.tiering.models import TierChange
         from accounts.tiering.selectors import tier_change_visible_queryset
         from accounts.tiering.timeline import tier_changes_source
@@ -48,3 +50,5 @@ class AccountsConfig(AppConfig):
                                 (TierChange, tier_change_visible_queryset)):
             visibility.register_selector(model, selector)
         register_tenant_setup(standards_seed)
+        tiering_notifications.register()
+        import_notifications.register()

@@ -7,7 +7,7 @@ from typing import ClassVar
 from django.contrib import admin
 
 from kam import services
-from kam.models import ApiKey, JobRun, Membership, Tenant
+from kam.models import ApiKey, Event, JobRun, Membership, Tenant
 
 
 class TenantOwnedAdmin(admin.ModelAdmin):
@@ -79,6 +79,22 @@ class JobRunAdmin(TenantOwnedAdmin):
 
     list_display = ("job", "tenant", "started_at", "finished_at", "outcome", "examined", "changed")
     list_filter = ("job", "outcome", "tenant")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(TenantOwnedAdmin):
+    """Notification events across tenants, read-only (kam.notify records them): what happened,
+    for an operator tracing a notification or, later, a webhook."""
+
+    list_display = ("occurred_at", "tenant", "kind", "key", "subject")
+    list_filter = ("kind", "tenant")
+    search_fields = ("key", "subject")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -32,6 +32,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/10"),
         "options": {"expires": 540},
     },
+    # Every 10 minutes: companies whose local time has passed 08:00 get their members' daily
+    # notification digests once per local date (kam.notify_mail.dispatch_digests).
+    "dispatch-digests": {
+        "task": "kam.notify_mail.dispatch_digests",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 540},
+    },
 }
 
 

@@ -6,7 +6,8 @@ test suite never share a server).
 
     python -m kam.devstack up       start what is missing, print the URLs
     python -m kam.devstack down     stop what runs under the state dir
-    python -m kam.devstack demo     up + migrate + demo data + web, worker and beat (Ctrl-C stops all)
+    python -m kam.devstack demo     up + a local mail server + migrate + demo data + web, worker and
+                                    beat (Ctrl-C stops all)
     python -m kam.devstack test     up + pytest + stop what it started
 """
 
@@ -301,6 +302,11 @@ def _demo_commands() -> list[list[str]]:
     ]
 
 
+def _mailbox_command(port: int, directory: Path) -> list[str]:
+    """The demo's outgoing mail server (kam.mailbox): real SMTP on a local port, into files."""
+    return [sys.executable, "-m", "kam.mailbox", "--port", str(port), "--dir", str(directory)]
+
+
 def _stop_on_sigterm(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt  # stopped by a service manager or `kill`: clean up as for Ctrl-C
 
@@ -310,15 +316,25 @@ def demo() -> int:
     children: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
+        # Email goes to a real SMTP server of the demo's own on a free local port, which keeps
+        # what it receives under the state dir; web, worker, beat and the set-up commands
+        # inherit where it is (EMAIL_URL) and where it keeps the mail (the admins' page).
+        from kam.mailbox import free_port  # no Django in it: the demo process has no settings
+
+        mail_dir, mail_port = state_dir() / "mail", free_port()
+        os.environ.update(EMAIL_URL=f"smtp://127.0.0.1:{mail_port}", KAM_DEMO_MAILBOX=str(mail_dir))
+        children.append(subprocess.Popen(_mailbox_command(mail_port, mail_dir), cwd=BASE_DIR))
         _manage("migrate", "--no-input", "-v", "0")
         _manage("seed_demo")
         _manage("run_nightly")  # the nightly jobs once, so the demo shows their results at once
         commands = _demo_commands()
         for command in commands:
             children.append(subprocess.Popen(command, cwd=BASE_DIR))
-        print("\nKAM is running on http://127.0.0.1:8000/  (Ctrl-C stops web, worker, beat and "
-              "the embedded servers)\nLog in as zhang.wei (中文, admin) or olivia.chen (English, admin), "
-              "password kam-demo-2026; all logins are listed above.\n", flush=True)
+        print("\nKAM is running on http://127.0.0.1:8000/  (Ctrl-C stops web, worker, beat, the "
+              "mail server and the embedded servers)\nLog in as zhang.wei (中文, admin) or "
+              "olivia.chen (English, admin), password kam-demo-2026; all logins are listed "
+              "above.\nEmails go to a local mail server: admins read them under Settings → "
+              "Outgoing mail (demo).\n", flush=True)
         while True:
             for child in children:
                 if child.poll() is not None:

@@ -18,7 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kam.models import CURRENCIES, ApiKeyScope, Tenant, time_zone_names
+from kam.models import CURRENCIES, ApiKeyScope, EmailPreference, Tenant, time_zone_names
 from kam.roles import Role
 from kam.services import TENANT_SETTINGS
 
@@ -134,3 +134,20 @@ class TenantSettingsForm(ServiceErrors, forms.Form):
 
 class TenantSwitchForm(forms.Form):
     tenant = forms.IntegerField()
+
+
+class NotificationSettingsForm(ServiceErrors, forms.Form):
+    """A member's notification settings (kam.notify.notification_settings_update)."""
+
+    email = forms.ChoiceField(label=_("Email me"), widget=forms.RadioSelect, help_text=_(
+        "Every notification is in your inbox in KAM; this says when you also get an email."))
+    language = forms.ChoiceField(label=_("Language of the emails"), required=False)
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["email"]).choices = EmailPreference.choices
+        company_language = dict(settings.LANGUAGES).get(tenant.default_language,
+                                                         tenant.default_language)
+        cast(forms.ChoiceField, self.fields["language"]).choices = [
+            ("", _("Your company's language (%(language)s)") % {"language": company_language}),
+            *settings.LANGUAGES]

@@ -133,6 +133,13 @@ class Tenant(models.Model):
     nightly_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     nightly_started_for = models.DateField(null=True, blank=True, editable=False)
     nightly_done_for = models.DateField(null=True, blank=True, editable=False)
+    # A new random stamp on every change of the company's working calendar (kam.calendar_services):
+    # each process keeps the calendar it built under (tenant, stamp), and a request or task loads
+    # its tenant afresh, so a change is seen by the next request everywhere (kam.calendar).
+    calendar_version = models.UUIDField(null=True, blank=True, editable=False)
+    # The tenant-local date whose daily notification digests have been sent (claimed like the
+    # nightly run: kam.notify_mail.dispatch_digests).
+    digest_dispatched_for = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         # What users call it: their company (the word "tenant" stays in the code).
@@ -299,3 +306,16 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} {self.kwargs}"
+
+
+# The working calendar's models live beside the functions that read them (kam.calendar).
+from kam.calendar_models import CalendarEntry, CalendarSettings  # noqa: E402, F401
+
+# Notifications (kam.notify): their tables live in a module of their own.
+from kam.notify_models import (  # noqa: E402, F401
+    EmailPreference,
+    EmailState,
+    Event,
+    Notification,
+    NotificationSettings,
+)

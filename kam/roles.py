@@ -37,6 +37,9 @@ class Perm:
     DATA_SUBJECT = "contact.data_subject"  # export / erase everything about one contact
     STANDARDS_MANAGE = "standards.manage"  # tiering policy and service standards (edit, preview)
     TIER_OVERRIDE = "tier.override"  # set / end an account's manual tier
+    # Read the working calendar (kam.calendar: working week, public holidays, the years without
+    # an official schedule); changing it is SETTINGS_MANAGE.
+    CALENDAR_VIEW = "calendar.view"
 
 
 # "One's own accounts" are those one owns (Account.owner), not those one is on the team of: the
@@ -69,6 +72,7 @@ PERMISSION_TABLE: dict[str, tuple[bool, ...]] = {
     Perm.DATA_SUBJECT:         (Y,     N,          N,          N,          N),
     Perm.STANDARDS_MANAGE:     (Y,     N,          N,          N,          N),
     Perm.TIER_OVERRIDE:        (Y,     Y,          N,          N,          N),
+    Perm.CALENDAR_VIEW:        (Y,     Y,          N,          N,          N),
 }
 
 

@@ -1,7 +1,7 @@
 """Settings, driven by the environment.
 
 KAM_ENV=development (default) | production.  Production has no default secrets: it refuses to boot
-without DJANGO_SECRET_KEY, DATABASE_URL, REDIS_URL and DJANGO_ALLOWED_HOSTS.
+without DJANGO_SECRET_KEY, DATABASE_URL, REDIS_URL, EMAIL_URL and DJANGO_ALLOWED_HOSTS.
 Without DATABASE_URL / REDIS_URL (development, demo, tests) the embedded servers from
 ``kam.devstack`` are used.
 """
@@ -13,7 +13,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
 from csp import constants as csp
@@ -49,6 +49,9 @@ if PRODUCTION:
     ALLOWED_HOSTS = [h.strip() for h in env_required("DJANGO_ALLOWED_HOSTS").split(",")]
     env_required("DATABASE_URL")
     env_required("REDIS_URL")
+    # Notifications are part of the product: without a mail server every email would be lost
+    # without a word, so production does not start without one (kam.notify).
+    env_required("EMAIL_URL")
 else:
     SECRET_KEY = os.environ.get(
         "DJANGO_SECRET_KEY", "insecure-development-key-only-for-the-embedded-demo-stack-0123456789"
@@ -218,6 +221,66 @@ CACHES = {
         "KEY_PREFIX": "kam",
     }
 }
+
+# --- outgoing mail -------------------------------------------------------------------------------
+# Notifications' emails (kam.notify_mail) go through Django's SMTP backend, configured by one URL.
+# Without EMAIL_URL (development only) they are printed by the console backend; `make demo` sets it
+# to its own local SMTP server (kam.mailbox) and shows what that received.
+
+_EMAIL_URL_FORM = ("EMAIL_URL must look like smtp://user:password@host:587/?tls=1 (STARTTLS), "
+                   "smtps://user:password@host:465 (TLS from the start) or smtp://host:25")
+
+
+def email_settings(url: str) -> dict[str, Any]:
+    """Django's email settings from ``EMAIL_URL``: ``smtp://`` (``?tls=1`` for STARTTLS) or
+    ``smtps://`` (implicit TLS), user and password percent-encoded, ``?timeout=`` seconds
+    (default 10: a stuck server must not hold a worker forever). ``ImproperlyConfigured`` for
+    anything else."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    try:
+        port = parts.port
+        timeout = float(query.pop("timeout", "10"))
+    except ValueError:
+        raise ImproperlyConfigured(_EMAIL_URL_FORM) from None
+    tls = query.pop("tls", "0").lower() in {"1", "true", "yes", "on"}
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname or query or timeout <= 0 \
+            or (tls and parts.scheme == "smtps"):
+        raise ImproperlyConfigured(_EMAIL_URL_FORM)
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": tls,
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_TIMEOUT": timeout,
+    }
+
+
+if os.environ.get("EMAIL_URL"):
+    _email = email_settings(os.environ["EMAIL_URL"])
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST, EMAIL_PORT = _email["EMAIL_HOST"], _email["EMAIL_PORT"]
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_USER"], _email["EMAIL_HOST_PASSWORD"]
+    EMAIL_USE_TLS, EMAIL_USE_SSL = _email["EMAIL_USE_TLS"], _email["EMAIL_USE_SSL"]
+    EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"]
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Where links in emails point (no request to take the host from): the first allowed host.
+_FIRST_HOST = ALLOWED_HOSTS[0].lstrip(".") if ALLOWED_HOSTS else "localhost"
+KAM_SITE_URL = os.environ.get("KAM_SITE_URL") or (
+    f"https://{_FIRST_HOST}" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or (
+    f"KAM <noreply@{_FIRST_HOST}>" if PRODUCTION else "KAM <kam@localhost>")
+if PRODUCTION and _FIRST_HOST in {"", "*"} and not (
+        os.environ.get("KAM_SITE_URL") and os.environ.get("DEFAULT_FROM_EMAIL")):
+    raise ImproperlyConfigured("With DJANGO_ALLOWED_HOSTS=* set KAM_SITE_URL and "
+                               "DEFAULT_FROM_EMAIL (links and senders of emails)")
+# Development only: the folder where `make demo`'s SMTP server keeps what it received (an admin
+# page lists it: kam.mailbox). Empty: no demo mailbox, and that page is a 404.
+KAM_DEMO_MAILBOX = "" if PRODUCTION else os.environ.get("KAM_DEMO_MAILBOX", "")
 
 # --- auth and sessions --------------------------------------------------------------------------
 

@@ -52,13 +52,15 @@ def flush_outbox() -> int:
     return outbox.flush()
 
 
-def tenants_due(now: datetime.datetime) -> list[tuple[int, datetime.date]]:
-    """Active tenants whose local clock has passed 02:00 on a date not dispatched yet."""
+def tenants_due(now: datetime.datetime, *, local_time: datetime.time = NIGHTLY_LOCAL_TIME,
+                dispatched_field: str = "nightly_dispatched_for") -> list[tuple[int, datetime.date]]:
+    """Active tenants whose local clock has passed ``local_time`` (02:00: the night) on a date
+    not dispatched yet (``dispatched_field`` of the tenant: the last date dispatched)."""
     due = []
     for tenant_id, tz, dispatched in Tenant.objects.filter(is_active=True).values_list(
-            "pk", "time_zone", "nightly_dispatched_for"):
+            "pk", "time_zone", dispatched_field):
         local = now.astimezone(clock.zone(tz))
-        if local.time() >= NIGHTLY_LOCAL_TIME and (dispatched is None or dispatched < local.date()):
+        if local.time() >= local_time and (dispatched is None or dispatched < local.date()):
             due.append((tenant_id, local.date()))
     return due
 

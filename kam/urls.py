@@ -13,7 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from kam import job_views, views
+from kam import calendar_views, job_views, notify_views, views
 from kam.api import routes
 
 kam_patterns = [
@@ -29,6 +29,26 @@ kam_patterns = [
     path("settings/api-keys/add/", views.api_key_create, name="api-key-create"),
     path("settings/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
     path("settings/jobs/", job_views.job_runs, name="job-runs"),
+    path("settings/calendar/", calendar_views.calendar_page, name="calendar"),
+    path("settings/calendar/week/", calendar_views.calendar_settings_save,
+         name="calendar-settings"),
+    path("settings/calendar/days/add/", calendar_views.calendar_entry_add,
+         name="calendar-entry-add"),
+    path("settings/calendar/days/<int:entry_id>/edit/", calendar_views.calendar_entry_edit,
+         name="calendar-entry-edit"),
+    path("settings/calendar/days/<int:entry_id>/delete/", calendar_views.calendar_entry_delete,
+         name="calendar-entry-delete"),
+    path("settings/calendar/import/", calendar_views.calendar_import, name="calendar-import"),
+    path("settings/calendar/export/", calendar_views.calendar_export, name="calendar-export"),
+    path("settings/outgoing-mail/", notify_views.outgoing_mail, name="outgoing-mail"),
+    path("notifications/", notify_views.inbox, name="inbox"),
+    path("notifications/badge/", notify_views.inbox_badge, name="inbox-badge"),
+    path("notifications/<int:notification_id>/", notify_views.notification_open,
+         name="notification-open"),
+    path("notifications/read-all/", notify_views.notifications_read_all,
+         name="notifications-read-all"),
+    path("notifications/settings/", notify_views.notification_settings,
+         name="notification-settings"),
 ]
 
 api_patterns = [

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from kam import services
+from kam import clock, services
+from kam.calendar import calendar_warnings
 from kam.decorators import tenant_page
 from kam.forms import (
     TIME_ZONE_NOTE,
@@ -85,6 +86,9 @@ def _settings_context(request: HttpRequest, **extra) -> dict:
         "tenant_form": TenantSettingsForm(tenant=get_current_tenant()),
         "settings_changes": settings_changes(limit=SETTINGS_CHANGES_SHOWN),
         "time_zone_note": TIME_ZONE_NOTE,
+        # The years without an official holiday schedule, flagged here too (kam.calendar).
+        "calendar_warnings": calendar_warnings(today=clock.today()),
+        "demo_mailbox": bool(settings.KAM_DEMO_MAILBOX),
     }
     context.update(extra)
     return context

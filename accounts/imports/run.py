@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -28,7 +29,7 @@ from accounts.imports.models import (
     ImportStatus,
 )
 from accounts.imports.rows import ImportAbort, _Row
-from accounts.imports.services import _require_import, import_create
+from accounts.imports.services import _require_import, import_create, import_notify_finished
 from kam import clock
 from kam.models import Membership, Tenant
 from kam.roles import Actor
@@ -195,35 +196,45 @@ def import_run(*, job_id: int) -> None:
         jobs = ImportJob.objects.filter(pk=job_id)
         with translation.override(job.language or tenant.default_language):
             try:
-                with transaction.atomic():
-                    jobs.update(**_execute(job=job, side=side, now=now))
-            except _Rejected as exc:
-                jobs.update(status=ImportStatus.REJECTED, total_rows=exc.total,
-                            processed_rows=exc.total, failed_count=exc.failed, report=exc.report,
-                            error_message=ngettext(
-                                "%(n)d row failed, so nothing was imported.",
-                                "%(n)d rows failed, so nothing was imported.", exc.failed)
-                            % {"n": exc.failed}, finished_at=clock.now())
-            except ImportAbort as exc:
-                jobs.update(status=ImportStatus.FAILED, error_message=exc.message,
-                            finished_at=clock.now())
-            except ImportFileError as exc:
-                jobs.update(status=ImportStatus.FAILED, error_message=str(exc),
-                            finished_at=clock.now())
-            except DatabaseError:
-                logger.exception("import %s failed", job_id)
-                jobs.update(status=ImportStatus.FAILED, finished_at=clock.now(),
-                            error_message=_("The import failed because of a database error; "
-                                            "nothing was imported. Please try again."))
-            except Exception:
-                # Anything unexpected: the transaction is rolled back; say so on the page, and
-                # let the task fail loudly too.
-                jobs.update(status=ImportStatus.FAILED, finished_at=clock.now(),
-                            error_message=_("The import failed unexpectedly; nothing was "
-                                            "imported."))
-                raise
+                _run_and_record(job=job, jobs=jobs, side=side, now=now)
+            finally:  # whatever the outcome, its starter hears of it
+                import_notify_finished(job_id=job_id)
     finally:
         side.close()
+
+
+def _run_and_record(*, job: ImportJob, jobs: QuerySet[ImportJob], side: _SideConnection,
+                    now: datetime.datetime) -> None:
+    """Run the claimed job and write its final status (done, rejected or failed)."""
+    job_id = job.pk
+    try:
+        with transaction.atomic():
+            jobs.update(**_execute(job=job, side=side, now=now))
+    except _Rejected as exc:
+        jobs.update(status=ImportStatus.REJECTED, total_rows=exc.total,
+                    processed_rows=exc.total, failed_count=exc.failed, report=exc.report,
+                    error_message=ngettext(
+                        "%(n)d row failed, so nothing was imported.",
+                        "%(n)d rows failed, so nothing was imported.", exc.failed)
+                    % {"n": exc.failed}, finished_at=clock.now())
+    except ImportAbort as exc:
+        jobs.update(status=ImportStatus.FAILED, error_message=exc.message,
+                    finished_at=clock.now())
+    except ImportFileError as exc:
+        jobs.update(status=ImportStatus.FAILED, error_message=str(exc),
+                    finished_at=clock.now())
+    except DatabaseError:
+        logger.exception("import %s failed", job_id)
+        jobs.update(status=ImportStatus.FAILED, finished_at=clock.now(),
+                    error_message=_("The import failed because of a database error; "
+                                    "nothing was imported. Please try again."))
+    except Exception:
+        # Anything unexpected: the transaction is rolled back; say so on the page, and
+        # let the task fail loudly too.
+        jobs.update(status=ImportStatus.FAILED, finished_at=clock.now(),
+                    error_message=_("The import failed unexpectedly; nothing was "
+                                    "imported."))
+        raise
 
 
 def bench_import_file(*, tenant: Tenant, path: Path, kind: str,

@@ -26,9 +26,11 @@ from accounts.imports.models import (
     ImportMode,
     ImportStatus,
 )
+from accounts.imports.notifications import IMPORT_FINISHED
 from accounts.imports.specs import SPECS, suggest_mapping
 from accounts.imports.tasks import IMPORT_TASK
-from kam import outbox
+from kam import clock, outbox
+from kam.notify import notify
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
 
@@ -149,3 +151,23 @@ def import_start(*, actor: Actor, job: ImportJob, mapping: dict[str, str], mode:
         outbox.send_on_commit(IMPORT_TASK, job_id=job.pk, tenant_id=job.tenant_id)
     job.refresh_from_db()
     return job
+
+
+_ENDED = (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)
+
+
+def import_notify_finished(*, job_id: int) -> bool:
+    """Tell the member who started an import that it ended — finished, rejected or failed — in
+    their inbox and by email as they chose (kam.notify). Once per job, however often it is called.
+    False when there is nothing to tell: not ended yet, nobody to tell, or told before."""
+    job = (ImportJob.objects.select_related("created_by")
+           .filter(pk=job_id, status__in=_ENDED, created_by__isnull=False).first())
+    if job is None or job.created_by is None:
+        return False
+    event = notify(kind=IMPORT_FINISHED, key=f"accounts.import:{job.pk}",
+                   recipients=[job.created_by], occurred_at=job.finished_at or clock.now(),
+                   data={"job_id": job.pk, "kind": job.kind, "file": job.original_name,
+                         "status": job.status, "created": job.created_count,
+                         "updated": job.updated_count, "unchanged": job.unchanged_count,
+                         "failed": job.failed_count})
+    return event is not None

@@ -89,6 +89,7 @@ def standards_page(request: HttpRequest) -> HttpResponse:
         "all_default": all(is_default(s) for s in standards),
         "updated_at": max((s.updated_at for s in standards if s.pk), default=None),
         "can_manage": request.actor.can(Perm.STANDARDS_MANAGE),
+        "can_view_calendar": request.actor.can(Perm.CALENDAR_VIEW),
     })
 
 

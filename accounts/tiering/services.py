@@ -26,11 +26,13 @@ from accounts.tiering.models import (
     TierChangeSource,
     TierPolicy,
 )
+from accounts.tiering.notifications import TIER_CHANGED
 from accounts.tiering.policy import policy_jsonable, policy_validate
 from accounts.tiering.selectors import current_policy
 from accounts.tiering.sql import RECOMPUTE_SQL, scoring_sql
 from kam import clock
 from kam.models import JobRun, Membership, Tenant
+from kam.notify import notify_many
 from kam.tenancy import as_tenant, get_current_tenant
 
 
@@ -178,6 +180,24 @@ def tier_recompute_accounts(*, account_ids: list[int],
         return _recompute(tenant=get_current_tenant(), today=today, run=None,
                           account_ids=list(account_ids))
 
+
+
+def tier_changes_notify(*, run: JobRun) -> int:
+    """Tell each account's owner of the tier changes the nightly run ``run`` recorded (not an
+    account's first tier: that is no change anyone waits for): one read of the run's changes,
+    then one ``notify_many``. An event per change (its account and number), so a run notified
+    twice tells no one twice. Returns how many events were new."""
+    rows = list(TierChange.objects.filter(job_run_id=run.pk, account__owner__isnull=False)
+                .exclude(from_tier="").order_by("id")
+                .values_list("account_id", "seq", "account__name", "account__owner_id",
+                             "from_tier", "to_tier", "score", "source", "changed_at"))
+    if not rows:
+        return 0
+    items = [(f"accounts.tier:{account_id}:{seq}", [owner_id], {
+        "account_id": account_id, "account_name": name, "from_tier": from_tier,
+        "to_tier": to_tier, "score": score, "source": source})
+        for account_id, seq, name, owner_id, from_tier, to_tier, score, source, _at in rows]
+    return notify_many(kind=TIER_CHANGED, items=items, occurred_at=rows[0][-1])
 
 
 # --- manual override ------------------------------------------------------------------------------

@@ -1,19 +1,27 @@
 """kam's part of the route matrix (tests/route_matrix.py, the walker, explains the columns and
-outcomes): the core pages (login, settings, members, API keys, job runs), the API's plumbing, the
-Django admin and the objects their URLs address."""
+outcomes): the core pages (login, settings, members, API keys, job runs, the working calendar),
+the API's plumbing, the Django admin and the objects their URLs address."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
-from kam.models import Membership, Tenant
+from kam import clock
+from kam.calendar_models import DayKind, EntrySource
+from kam.calendar_services import calendar_entry_save
+from kam.models import Membership, Notification, Tenant
+from kam.notify import notify
 from kam.services import api_key_create
 from kam.tenancy import tenant_context
+from tests.kam.notify_kinds import register_ping
 from tests.route_matrix import AL, L, Page, content_type_id, every
 
 PARAMS: dict[str, str] = {
     "membership_id": "target_member",
     "key_id": "revocable_key",
+    "entry_id": "calendar_entry",
+    "notification_id": "owner_notification",
     # The superuser admin: anything will do, it redirects before looking anything up.
     "object_id": "target_member",
     "id": "target_member",
@@ -31,7 +39,17 @@ def build(tenant: Tenant, token: str, *, owner: Membership, teammate: Membership
           target: Membership) -> dict[str, Any]:
     with tenant_context(tenant):
         revocable_key, _raw = api_key_create(name=f"{token}0 revocable", scopes=["read"])
-    return {"revocable_key": revocable_key, "target_member": target}
+        # A day of the company's own calendar (its name carries the token: tenant B's pages and
+        # exports must not show tenant A's).
+        calendar_entry = calendar_entry_save(day=datetime.date(2026, 10, 9),
+                                             kind=DayKind.HOLIDAY, name=f"{token}0 厂庆",
+                                             source=EntrySource.COMPANY, year=None)
+        # A notification of the owner's, about something of account A1's (its token).
+        notify(kind=register_ping(), key=f"{token}:ping", recipients=[owner],
+               data={"name": f"{token}1 ping", "n": 1}, occurred_at=clock.now())
+        owner_notification = Notification.objects.get(recipient=owner)
+    return {"revocable_key": revocable_key, "target_member": target,
+            "calendar_entry": calendar_entry, "owner_notification": owner_notification}
 
 
 #                                          owner stranger admin exec read_key other_user other_key
@@ -77,6 +95,46 @@ PAGES: dict[str, Page] = {
                             "POST": (403, 403, 302, 403, L, 404, L)}),
     # Nightly job runs: administrators only; tenant B's admin sees tenant B's runs. Read-only.
     "kam:job-runs": Page({"GET": (403, 403, 200, 403, L, 200, L), "POST": every(405)}),
+    # The demo's outgoing mail: administrators, and only where `make demo` runs its mail server
+    # (settings.KAM_DEMO_MAILBOX, empty here): a 404 for them too.
+    "kam:outgoing-mail": Page({"GET": (403, 403, 404, 403, L, 404, L), "POST": every(405)}),
+
+    # Notifications: every member has their own inbox (tenant B's admin sees theirs, empty of
+    # tenant A's); the owner's notification opens (marked read, 303 to where it points) for the
+    # owner alone, anyone else's is a 404.
+    "kam:inbox": Page({"GET": (200, 200, 200, 200, L, 200, L), "POST": every(405)}),
+    "kam:inbox-badge": Page({"GET": (200, 200, 200, 200, L, 200, L), "POST": every(405)}),
+    "kam:notification-open": Page({"GET": (303, 404, 404, 404, L, 404, L), "POST": every(405)}),
+    "kam:notifications-read-all": Page({"GET": every(405),
+                                        "POST": (303, 303, 303, 303, L, 303, L)}),
+    "kam:notification-settings": Page({"GET": (200, 200, 200, 200, L, 200, L),
+                                       "POST": (302, 302, 302, 302, L, 302, L)},
+                                      body=lambda w: {"email": "never", "language": "en"}),
+
+    # The working calendar: administrators change it, executives read it (and export a year);
+    # tenant B's admin sees and changes tenant B's calendar, and gets 404 for tenant A's days.
+    "kam:calendar": Page({"GET": (403, 403, 200, 200, L, 200, L), "POST": every(405)}),
+    "kam:calendar-export": Page({"GET": (403, 403, 200, 200, L, 200, L), "POST": every(405)}),
+    "kam:calendar-settings": Page({"GET": every(405),
+                                   "POST": (403, 403, 303, 403, L, 303, L)},
+                                  body=lambda w: {"working_weekdays": ["0", "1", "2", "3", "4", "5"],
+                                                  "day_starts": "08:30", "day_ends": "17:30"}),
+    "kam:calendar-entry-add": Page({"GET": (403, 403, 200, 403, L, 200, L),
+                                    "POST": (403, 403, 302, 403, L, 302, L)},
+                                   body=lambda w: {"day": "2026-10-16", "kind": "holiday",
+                                                   "name": "matrix day", "source": "company",
+                                                   "year": "2026"}),
+    "kam:calendar-entry-edit": Page({"GET": (403, 403, 200, 403, L, 404, L),
+                                     "POST": (403, 403, 302, 403, L, 404, L)},
+                                    body=lambda w: {"day": "2026-10-23", "kind": "working",
+                                                    "name": "matrix edit", "source": "company",
+                                                    "year": "2026"}),
+    "kam:calendar-entry-delete": Page({"GET": (403, 403, 200, 403, L, 404, L),
+                                       "POST": (403, 403, 303, 403, L, 404, L)}),
+    # Uploading nothing is a form error; the preview and its confirmation: test_calendar_pages.
+    "kam:calendar-import": Page({"GET": (403, 403, 200, 403, L, 200, L),
+                                 "POST": (403, 403, 400, 403, L, 400, L)},
+                                body=lambda w: {"year": "2027"}),
 
     # API plumbing that is not an operation of the schema: the router's index, the schema, the docs.
     "api:api-root": Page({"GET": every(200)}),

@@ -29,7 +29,7 @@ from accounts.models import (
 )
 from kam import audit
 from kam.audit import audit_context, event_models, event_tables
-from kam.models import ApiKey, Membership
+from kam.models import ApiKey, CalendarEntry, CalendarSettings, Membership
 from kam.services import api_key_authenticate, api_key_revoke, api_key_touch
 from kam.tenancy import tenant_context
 from tests.conftest import bearer, key_for, login
@@ -39,7 +39,8 @@ from visits.models import FollowUp, Visit, VisitAttendee, VisitContact
 pytestmark = pytest.mark.django_db
 
 AUDITED = {Membership, ApiKey, Account, Contact, AccountTeamMember, Transaction, Contract,
-           ServiceStandard, Visit, VisitAttendee, VisitContact, FollowUp}
+           ServiceStandard, CalendarSettings, CalendarEntry, Visit, VisitAttendee, VisitContact,
+           FollowUp}
 
 
 def events(model, **filters) -> list:
@@ -246,9 +247,9 @@ def test_nested_context_adds_and_restores(tenant_a):
 
 EVENT_TABLES = ["accounts_accountevent", "accounts_accountteammemberevent", "accounts_contactevent",
                 "accounts_contractevent", "accounts_servicestandardevent",
-                "accounts_transactionevent", "kam_apikeyevent",
-                "kam_membershipevent", "visits_followupevent", "visits_visitattendeeevent",
-                "visits_visitcontactevent", "visits_visitevent"]
+                "accounts_transactionevent", "kam_apikeyevent", "kam_calendarentryevent",
+                "kam_calendarsettingsevent", "kam_membershipevent", "visits_followupevent",
+                "visits_visitattendeeevent", "visits_visitcontactevent", "visits_visitevent"]
 
 
 def test_the_append_only_list_is_every_event_table():

@@ -32,10 +32,15 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from accounts.imports.services import import_notify_finished
 from accounts.models import AccountTeamMember, Contact, Contract, ImportJob, Transaction
+from accounts.tiering.notifications import TIER_CHANGED
 from kam import clock
+from kam.calendar_models import DayKind, EntrySource
+from kam.calendar_services import calendar_entry_save
 from kam.jobs import run_job
 from kam.models import Membership, Tenant
+from kam.notify import notify_many
 from kam.roles import Role
 from kam.services import api_key_create
 from kam.tenancy import tenant_context
@@ -247,8 +252,8 @@ def _member(tenant: Tenant, username: str, given: str, family: str, role: str) -
 def book(tenant_a) -> dict[str, Any]:
     """Tenant A as a user finds it after a few weeks: long company names, an account with a
     parent, contacts at three levels, a team, two contracts (one due for renewal), 14 months of
-    orders in the millions, figures and tiers computed by the nightly jobs, an import done and
-    an API key."""
+    orders in the millions, figures and tiers computed by the nightly jobs, an import done, an
+    API key and a company day off in the working calendar."""
     tenant = tenant_a
     today = clock.today(tenant)
     admin = _member(tenant, "zhang.wei", "伟", "张", Role.ADMIN)
@@ -287,13 +292,23 @@ def book(tenant_a) -> dict[str, Any]:
                 amount=Decimal("1234567.89") + month * 1000, gross_margin=Decimal("234567.12"),
                 product_line="电池包结构件", external_id=f"ERP-SO-2026-{month:06d}")
         api_key_create(name="ERP 对接", scopes=["read", "write"], created_by=admin.user)
-        ImportJob.objects.create(
+        job = ImportJob.objects.create(
             tenant=tenant, kind="accounts", mode="valid_only", original_name="2026年6月客户清单.xlsx",
             file_format="xlsx", file="imports/customers.xlsx", status="done", total_rows=120,
             processed_rows=120, created_count=100, updated_count=15, unchanged_count=3,
             failed_count=2, created_by=admin, finished_at=clock.now())
+        calendar_entry_save(day=datetime.date(2026, 10, 9), kind=DayKind.HOLIDAY,
+                            name="公司成立二十周年庆典暨年度表彰大会", source=EntrySource.COMPANY,
+                            year=None)
     run_job("figures", tenant)
     run_job("tiering", tenant)
+    with tenant_context(tenant):  # the admin's inbox: the import, and tier changes of theirs
+        import_notify_finished(job_id=job.pk)
+        notify_many(kind=TIER_CHANGED, occurred_at=clock.now(), items=[
+            (f"accounts.tier:{account.pk}:{n}", [admin.pk], {
+                "account_id": account.pk, "account_name": account.name, "from_tier": "key",
+                "to_tier": "strategic", "score": "82.5", "source": "computed"})
+            for n in range(2, 5)])
     return {"admin": admin, "account": account}
 
 
@@ -337,7 +352,13 @@ def cases(account_id: int) -> list[Case]:
         Case("service standards", reverse("accounts:service-standards")),
         Case("imports", reverse("accounts:import-list")),
         Case("settings", reverse("kam:settings")),
+        Case("notifications", reverse("kam:inbox"), wait_for=".kam-unread-count"),
+        Case("notification settings", reverse("kam:notification-settings")),
         Case("settings, add-member errors", reverse("kam:settings"), member_errors=True),
+        Case("working calendar", reverse("kam:calendar") + "?year=2026"),
+        Case("working calendar, a year without its schedule", reverse("kam:calendar") + "?year=2027"),
+        Case("add a calendar day", reverse("kam:calendar-entry-add") + "?year=2026"),
+        Case("import a year's schedule", reverse("kam:calendar-import") + "?year=2027"),
     ]
 
 

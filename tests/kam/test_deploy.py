@@ -30,11 +30,13 @@ from django.core.management import get_commands
 BASE_DIR = Path(settings.BASE_DIR)
 SETTINGS_FILE = BASE_DIR / "kam" / "settings.py"
 APP_SERVICES = ("migrate", "web", "worker", "beat")
-REQUIRED_VARS = {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "KAM_ENV", "DJANGO_ALLOWED_HOSTS"}
+REQUIRED_VARS = {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "KAM_ENV",
+                 "DJANGO_ALLOWED_HOSTS"}
 # Values a user would export before `docker compose up`, for interpolating the compose file.
 SAMPLE_SHELL_ENV = {"DJANGO_SECRET_KEY": "s" * 64, "POSTGRES_PASSWORD": "pw0123",
                     "KAM_OWNER_DB_PASSWORD": "owner0123", "KAM_APP_DB_PASSWORD": "app0123",
-                    "DJANGO_ALLOWED_HOSTS": "kam.example.com"}
+                    "DJANGO_ALLOWED_HOSTS": "kam.example.com",
+                    "EMAIL_URL": "smtp://kam:pw@smtp.example.com:587/?tls=1"}
 SUBPROCESS_TIMEOUT = 180
 
 
@@ -90,7 +92,8 @@ def clean_env(**overrides: str) -> dict[str, str]:
     """The test process's environment without any KAM/Django configuration, plus overrides."""
     env = {
         k: v for k, v in os.environ.items()
-        if not (k.startswith(("DJANGO_", "KAM_")) or k in {"DATABASE_URL", "REDIS_URL"})
+        if not (k.startswith(("DJANGO_", "KAM_"))
+                or k in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DEFAULT_FROM_EMAIL"})
     }
     # Keep the state dir, so nothing computed from it points at another run's servers.
     if "KAM_STATE_DIR" in os.environ:
@@ -124,6 +127,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "DATABASE_URL": database_url_from_settings(),
         "DATABASE_OWNER_URL": database_url_from_settings("owner"),
         "REDIS_URL": settings.REDIS_URL,
+        "EMAIL_URL": "smtp://mail.invalid:25",
     }
     return clean_env(**{**values, **overrides})
 
@@ -350,7 +354,7 @@ def test_production_refuses_to_start_without_a_real_secret_key(secret_key):
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
-@pytest.mark.parametrize("name", ["DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize("name", ["DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_URL"])
 def test_production_refuses_to_start_without_its_servers_and_hosts(name):
     env = production_env()
     del env[name]

@@ -305,7 +305,7 @@ def test_the_application_refuses_a_role_that_could_bypass_rls(db, user):
     assert "started" in allowed.stdout
     production = _check_as(user, KAM_ALLOW_RLS_BYPASS="1", KAM_ENV="production",
                            DJANGO_SECRET_KEY="s" * 64, DJANGO_ALLOWED_HOSTS="x",
-                           REDIS_URL=settings.REDIS_URL)
+                           REDIS_URL=settings.REDIS_URL, EMAIL_URL="smtp://mail.invalid:25")
     assert production.returncode != 0 and "refuses to run" in production.stderr
 
 

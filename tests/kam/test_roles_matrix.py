@@ -152,6 +152,15 @@ PROBES: dict[str, list[Probe]] = {
         Probe("page", "GET", lambda s: reverse("kam:job-runs"), 200),
         Probe("page", "POST", lambda s: reverse("kam:api-key-create"), 200,
               body=lambda s: {"name": "probe key", "scopes": ["read"]}),
+        # Changing the working calendar (reading it is calendar.view).
+        Probe("page", "GET", lambda s: reverse("kam:calendar-import"), 200),
+        Probe("page", "POST", lambda s: reverse("kam:calendar-entry-add"), 302,
+              body=lambda s: {"day": "2026-10-16", "kind": "holiday", "source": "company",
+                              "year": "2026"}),
+    ],
+    Perm.CALENDAR_VIEW: [
+        Probe("page", "GET", lambda s: reverse("kam:calendar"), 200),
+        Probe("page", "GET", lambda s: reverse("kam:calendar-export"), 200),
     ],
 }
 

@@ -508,7 +508,8 @@ def production_env(**overrides: str) -> dict[str, str]:
     return clean_env(**{"KAM_ENV": "production", "DJANGO_SECRET_KEY": "k" * 64,
                         "DJANGO_ALLOWED_HOSTS": "kam.example.com",
                         "DATABASE_URL": "postgres://kam:pw@db.invalid:5432/kam",
-                        "REDIS_URL": "redis://redis:6379/0", **overrides})
+                        "REDIS_URL": "redis://redis:6379/0",
+                        "EMAIL_URL": "smtp://mail.invalid:25", **overrides})
 
 
 def test_production_cookies_are_secure_same_site_and_hsts_is_on():
