@@ -20,8 +20,11 @@ from psycopg2.extras import execute_values
 
 from accounts.transactions.services import BulkValidationError
 from kam import clock
+from kam.calendar import working_days_add
 from kam.db.expressions import value_set
-from kam.roles import Actor, Perm
+from kam.models import Membership, name_of
+from kam.notify import notify_many
+from kam.roles import Actor, Perm, Role
 from kam.tenancy import get_current_tenant
 from kam.validation import Errors, apply_changes, clean_and_raise
 from visits.followups.models import (
@@ -31,6 +34,7 @@ from visits.followups.models import (
     Recurrence,
     RecurrenceUnit,
 )
+from visits.followups.notifications import FOLLOW_UP_ESCALATED, FOLLOW_UP_OVERDUE
 from visits.followups.rules import FollowUpRow, follow_up_rules
 from visits.followups.selectors import follow_up_visible_queryset
 from visits.visit.models import Visit
@@ -80,8 +84,12 @@ def next_due_on(follow_up: FollowUp, *, done_on: datetime.date) -> datetime.date
 
 
 def _apply(*, actor: Actor, follow_up: FollowUp, data: dict[str, Any]) -> None:
+    due_on = follow_up.due_on
     apply_changes(follow_up, data, editable=FOLLOW_UP_EDITABLE_FIELDS,
                   strip=("title", "external_id"))
+    if follow_up.due_on != due_on:
+        # A new due date is judged afresh by the nightly job (overdue, then escalated).
+        follow_up.overdue_since = follow_up.escalated_on = None
     follow_up.notes = (follow_up.notes or "").strip()
     if follow_up.recurrence in (None, "", Recurrence.NONE):
         # Not repeating: no interval to keep (a form may send the last one typed).
@@ -260,7 +268,9 @@ ON CONFLICT (tenant_id, external_id) WHERE external_id <> '' DO UPDATE SET
     account_id = EXCLUDED.account_id, owner_id = EXCLUDED.owner_id, title = EXCLUDED.title,
     notes = EXCLUDED.notes, due_on = EXCLUDED.due_on, recurrence = EXCLUDED.recurrence,
     recurrence_interval = EXCLUDED.recurrence_interval,
-    recurrence_unit = EXCLUDED.recurrence_unit, updated_at = EXCLUDED.updated_at
+    recurrence_unit = EXCLUDED.recurrence_unit, updated_at = EXCLUDED.updated_at,
+    overdue_since = CASE WHEN f.due_on = EXCLUDED.due_on THEN f.overdue_since END,
+    escalated_on = CASE WHEN f.due_on = EXCLUDED.due_on THEN f.escalated_on END
 WHERE (f.account_id, f.owner_id, f.title, f.notes, f.due_on, f.recurrence,
        f.recurrence_interval, f.recurrence_unit)
       IS DISTINCT FROM
@@ -347,3 +357,78 @@ def _stored_for_bulk(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {row["external_id"]: row for row in FollowUp.objects.filter(
         external_id__in=value_set(externals)).exclude(external_id="").values(
         "external_id", *_BULK_OPTIONAL)}
+
+
+# --- the nightly job: overdue follow-ups, and their escalation ---------------------------------------
+
+# Open follow-ups due before the run's day that were not marked yet: overdue since the day after
+# their due date. On the partial index of open follow-ups by due date.
+_OVERDUE_SQL = """
+UPDATE visits_followup AS f
+   SET overdue_since = f.due_on + 1, updated_at = %(now)s
+  FROM accounts_account AS a
+ WHERE f.tenant_id = %(tenant)s AND f.status = %(open)s AND f.due_on < %(today)s
+   AND f.overdue_since IS NULL
+   AND a.tenant_id = f.tenant_id AND a.id = f.account_id
+RETURNING f.id, f.owner_id, f.account_id, a.name, f.title, f.due_on
+"""
+# Open follow-ups still open the company's number of working days after their due date (due
+# before the first of those days counted back from the run's day), not escalated yet.
+_ESCALATE_SQL = """
+UPDATE visits_followup AS f
+   SET escalated_on = %(today)s, updated_at = %(now)s
+  FROM accounts_account AS a, kam_membership AS m, auth_user AS u
+ WHERE f.tenant_id = %(tenant)s AND f.status = %(open)s AND f.due_on < %(before)s
+   AND f.escalated_on IS NULL
+   AND a.tenant_id = f.tenant_id AND a.id = f.account_id
+   AND m.tenant_id = f.tenant_id AND m.id = f.owner_id AND u.id = m.user_id
+RETURNING f.id, f.account_id, a.name, f.title, f.due_on, u.first_name, u.last_name, u.username
+"""
+_OPEN_PAST_DUE_SQL = """
+SELECT count(*) FROM visits_followup
+ WHERE tenant_id = %(tenant)s AND status = %(open)s AND due_on < %(today)s
+"""
+
+
+def follow_ups_mark_overdue(*, today: datetime.date, now: datetime.datetime) -> tuple[int, int]:
+    """The nightly job's work for the current tenant on ``today``, in two steps, each once per
+    follow-up and due date:
+
+    1. open follow-ups due before ``today`` get ``overdue_since`` (the day after their due date)
+       and their owner is told;
+    2. those still open ``Tenant.follow_up_escalation_working_days`` working days after their due
+       date (due before ``working_days_add(today, -N)``) get ``escalated_on`` = ``today`` and the
+       company's active executives — the account owner's lead — are told.
+
+    Set-based: a handful of statements whatever the number of follow-ups; a second run finds
+    every row marked and tells no one (and each event's key — follow-up, step, due date — is
+    recorded once). A follow-up given a new due date is judged afresh. Returns (open follow-ups
+    past their due date, follow-ups marked overdue or escalated)."""
+    tenant = get_current_tenant()
+    days = tenant.follow_up_escalation_working_days
+    params: dict[str, Any] = {
+        "tenant": tenant.pk, "open": FollowUpStatus.OPEN, "today": today, "now": now,
+        "before": working_days_add(today, -days, tenant=tenant)}
+    with connection.cursor() as cursor:
+        cursor.execute(_OPEN_PAST_DUE_SQL, params)
+        examined = int(cursor.fetchone()[0])
+        cursor.execute(_OVERDUE_SQL, params)
+        overdue = cursor.fetchall()
+        cursor.execute(_ESCALATE_SQL, params)
+        escalated = cursor.fetchall()
+    notify_many(kind=FOLLOW_UP_OVERDUE, occurred_at=now, items=[
+        (f"visits.follow-up-overdue:{pk}:{due_on.isoformat()}", [owner_id], {
+            "follow_up_id": pk, "account_id": account_id, "account_name": account_name,
+            "title": title, "due_on": due_on, "working_days": days})
+        for pk, owner_id, account_id, account_name, title, due_on in overdue])
+    if escalated:
+        executives = list(Membership.objects.filter(role=Role.EXECUTIVE, is_active=True)
+                          .values_list("pk", flat=True))
+        notify_many(kind=FOLLOW_UP_ESCALATED, occurred_at=now, items=[
+            (f"visits.follow-up-escalated:{pk}:{due_on.isoformat()}", executives, {
+                "follow_up_id": pk, "account_id": account_id, "account_name": account_name,
+                "title": title, "due_on": due_on, "working_days": days,
+                "owner_name": name_of(first, last, username)})
+            for pk, account_id, account_name, title, due_on, first, last, username in escalated])
+    marked = {row[0] for row in overdue} | {row[0] for row in escalated}
+    return examined, len(marked)

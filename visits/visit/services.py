@@ -23,11 +23,14 @@ from psycopg2.extras import execute_values
 from accounts.account.models import Account
 from accounts.transactions.services import BulkValidationError
 from kam import clock
+from kam.calendar import working_days_add
 from kam.models import Membership
+from kam.notify import notify_many
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
 from kam.validation import Errors, apply_changes, clean_and_raise
 from visits.visit.models import Sentiment, Visit, VisitAttendee, VisitContact, VisitStatus
+from visits.visit.notifications import VISIT_MISSED
 from visits.visit.rules import VisitRow, schedule_change, visit_rules
 from visits.visit.selectors import visit_visible_queryset
 
@@ -478,3 +481,53 @@ def account_of(visit: Visit) -> Account:
 
 def owner_of(visit: Visit) -> Membership:
     return cast(Membership, visit.owner)
+
+
+# --- the nightly job: planned visits without a report become missed ---------------------------------
+
+# Planned visits whose start is before the first moment of the grace period's first day (the
+# company's midnight): set-based, on the partial index of planned visits by start. A second run
+# finds them missed already and changes nothing.
+_MISS_SQL = """
+UPDATE visits_visit AS v
+   SET status = %(missed)s, missed_at = %(now)s, updated_at = %(now)s
+  FROM accounts_account AS a
+ WHERE v.tenant_id = %(tenant)s AND v.status = %(planned)s AND v.planned_start < %(before)s
+   AND a.tenant_id = v.tenant_id AND a.id = v.account_id
+RETURNING v.id, v.owner_id, v.account_id, a.name, v.level, v.objective, v.planned_start,
+          v.reschedule_count
+"""
+# What the run looked at: planned visits whose day is over (before the run's day).
+_PAST_PLANNED_SQL = """
+SELECT count(*) FROM visits_visit
+ WHERE tenant_id = %(tenant)s AND status = %(planned)s AND planned_start < %(today)s
+"""
+
+
+def visits_mark_missed(*, today: datetime.date, now: datetime.datetime) -> tuple[int, int]:
+    """The nightly job's work for the current tenant on ``today``: every planned visit whose day
+    (the company's date of its start) is before ``working_days_add(today, -grace)`` — more than
+    the company's grace period of working days ago (``Tenant.visit_grace_working_days``) — is
+    marked missed (``missed_at`` = ``now``), and its owner told once (an event per visit and
+    schedule: a visit rescheduled and missed again tells them again). Three statements whatever
+    the number of visits. Returns (planned visits whose day is over, visits marked missed)."""
+    tenant = get_current_tenant()
+    grace = tenant.visit_grace_working_days
+    first_day_of_grace = working_days_add(today, -grace, tenant=tenant)
+    params: dict[str, Any] = {
+        "tenant": tenant.pk, "planned": VisitStatus.PLANNED, "missed": VisitStatus.MISSED,
+        "now": now, "before": clock.day_start(first_day_of_grace, tenant),
+        "today": clock.day_start(today, tenant)}
+    with connection.cursor() as cursor:
+        cursor.execute(_PAST_PLANNED_SQL, params)
+        examined = int(cursor.fetchone()[0])
+        cursor.execute(_MISS_SQL, params)
+        missed = cursor.fetchall()
+    notify_many(kind=VISIT_MISSED, occurred_at=now, items=[
+        (f"visits.visit-missed:{pk}:{reschedules}", [owner_id], {
+            "visit_id": pk, "account_id": account_id, "account_name": account_name,
+            "level": level, "objective": objective, "grace": grace,
+            "day": clock.local_date(start, tenant).isoformat()})
+        for pk, owner_id, account_id, account_name, level, objective, start, reschedules
+        in missed])
+    return examined, len(missed)
