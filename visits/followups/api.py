@@ -32,6 +32,8 @@ from visits.followups.selectors import follow_up_visible_queryset
 from visits.followups.services import (
     BULK_MAX_ROWS,
     FOLLOW_UP_EDITABLE_FIELDS,
+    MAX_DUE_IN_WORKING_DAYS,
+    due_on_in_working_days,
     follow_up_bulk_upsert,
     follow_up_cancel,
     follow_up_create,
@@ -57,11 +59,20 @@ class FollowUpSerializer(JsonTypedSerializer):
         help_text="Who does it. Left out: the caller (an API key: the account's owner); a member "
         "who may see the account.")
     owner_name = serializers.SerializerMethodField()
+    due_on = serializers.DateField(
+        required=False, help_text="The due date. Required when creating or replacing, unless "
+        "`due_in_working_days` is given instead.")
+    due_in_working_days = serializers.IntegerField(
+        write_only=True, required=False, min_value=0, max_value=MAX_DUE_IN_WORKING_DAYS,
+        help_text="Instead of `due_on`: due this many working days after today (0: today), on "
+        "the company's working calendar (weekends, public holidays and make-up working days, "
+        "its own days off). Stored, and returned, as `due_on`.")
 
     class Meta:
         model = FollowUp
         fields = [
             "id", "account", "account_name", "owner", "owner_name", "title", "notes", "due_on",
+            "due_in_working_days",
             "status", "source", "visit", "source_ref", "recurrence", "recurrence_interval",
             "recurrence_unit", "previous", "done_at", "cancelled_at", "cancel_reason",
             "overdue_since", "escalated_on", "external_id", "created_at", "updated_at",
@@ -79,6 +90,19 @@ class FollowUpSerializer(JsonTypedSerializer):
 
     def get_owner_name(self, obj: FollowUp) -> str:
         return obj.owner.display_name
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """``due_in_working_days`` becomes ``due_on``; one of them when creating or replacing."""
+        working_days = attrs.pop("due_in_working_days", None)
+        if working_days is not None and "due_on" in attrs:
+            raise serializers.ValidationError({"due_in_working_days": [
+                _("Give either the due date or the working days until it, not both.")]})
+        if working_days is not None:
+            attrs["due_on"] = due_on_in_working_days(working_days)
+        elif "due_on" not in attrs and not self.partial:
+            raise serializers.ValidationError({"due_on": [
+                _("Give the due date, or the working days until it.")]})
+        return attrs
 
 
 class FollowUpCancelSerializer(JsonTypedSerializer):

@@ -22,7 +22,7 @@ from accounts.transactions.services import BulkValidationError
 from kam import clock
 from kam.calendar import working_days_add
 from kam.db.expressions import value_set
-from kam.models import Membership, name_of
+from kam.models import Membership, Tenant, name_of
 from kam.notify import notify_many
 from kam.roles import Actor, Perm, Role
 from kam.tenancy import get_current_tenant
@@ -78,6 +78,22 @@ def next_due_on(follow_up: FollowUp, *, done_on: datetime.date) -> datetime.date
     base = follow_up.due_on if follow_up.recurrence == Recurrence.FROM_DUE else done_on
     return add_interval(base, cast(int, follow_up.recurrence_interval),
                         follow_up.recurrence_unit)
+
+
+# --- due in N working days ------------------------------------------------------------------------
+
+# "Due in N working days": at most about a year of them.
+MAX_DUE_IN_WORKING_DAYS = 250
+
+
+def due_on_in_working_days(working_days: int, *, tenant: Tenant | None = None) -> datetime.date:
+    """The due date ``working_days`` working days after the company's today, on its working
+    calendar (kam.calendar: weekends, public holidays, make-up working days, its own days); 0 is
+    today. What the form and the API store as ``due_on`` when a due date is given that way."""
+    tenant = tenant or get_current_tenant()
+    if not 0 <= working_days <= MAX_DUE_IN_WORKING_DAYS:
+        raise ValueError(f"working days out of range: {working_days}")
+    return working_days_add(clock.today(tenant), working_days, tenant=tenant)
 
 
 # --- single writes --------------------------------------------------------------------------------
