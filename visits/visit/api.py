@@ -25,12 +25,13 @@ from kam.api import (
     UpdateMixin,
     routes,
 )
+from kam.api.errors import printable
 from kam.models import Membership
 from kam.roles import Actor
 from visits.followups.models import FollowUp
 from visits.followups.services import MAX_COMMITMENTS
 from visits.visit.filters import VisitFilter
-from visits.visit.models import Visit, VisitContact
+from visits.visit.models import Sentiment, Visit, VisitContact
 from visits.visit.selectors import visit_visible_queryset
 from visits.visit.services import (
     BULK_MAX_ROWS,
@@ -114,6 +115,10 @@ class VisitSerializer(FlatErrorsMixin, JsonTypedSerializer):
                         required=False)
     contacts = id_list("The customer's attendees: ids of contacts of the visit's account.",
                        source="contact_ids", required=False)
+    # Read-only, yet "" until the report: declared, so the schema says so (a model field made
+    # read-only loses its allow_blank, and the schema its blank choice).
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices, allow_blank=True,
+                                        read_only=True)
     customer_attendees = CustomerAttendeeSerializer(
         source="contact_rows", many=True, read_only=True,
         help_text="The customer's attendees with the level each held at the visit.")
@@ -242,7 +247,8 @@ def bulk_response(request: Request, *, upsert: Any, row_serializer: type[seriali
     try:
         result = upsert(rows=parsed, row_errors=errors)
     except BulkValidationError as exc:
-        return Response({"message": exc.message, "errors": exc.rows},
+        # The rows' errors echo their input: a lone surrogate written as \udfff (not a 500).
+        return Response(printable({"message": exc.message, "errors": exc.rows}),
                         status=status.HTTP_400_BAD_REQUEST)
     return Response(result, status=status.HTTP_200_OK)
 
