@@ -90,7 +90,8 @@ def test_report_completes_the_visit_with_its_commitments(key_a, manager_a):
         ("提交报价", manager_a.pk, datetime.date(2026, 6, 20), "visit")]
     # Not twice.
     response = key_a.post(detail_url(visit.pk, "report"), {"summary": "again",
-                                                           "sentiment": "neutral"}, format="json")
+                                                           "sentiment": "neutral"}, format="json",
+                          HTTP_ACCEPT_LANGUAGE="en")  # the messages in English (below)
     body = assert_validation_error(response, "non_field_errors")
     assert body["errors"]["non_field_errors"] == ["This visit has been reported already."]
 
@@ -154,7 +155,7 @@ def test_rules_are_the_services(key_a, manager_a, manager2_a, admin_b):
     other = visits_world(manager2_a, name="Other").contacts["leader"]
     response = key_a.post(LIST_URL, payload(world.account, owner=manager2_a.pk,
                                             attendees=[admin_b.pk], contacts=[other.pk]),
-                          format="json")
+                          format="json", HTTP_ACCEPT_LANGUAGE="en")
     body = assert_validation_error(response, "owner", "attendees", "contacts")
     assert "can see this account" in body["errors"]["owner"][0]
 
