@@ -18,7 +18,15 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kam.models import CURRENCIES, ApiKeyScope, EmailPreference, Tenant, time_zone_names
+from kam.models import (
+    CURRENCIES,
+    MAX_ESCALATION_WORKING_DAYS,
+    MAX_GRACE_WORKING_DAYS,
+    ApiKeyScope,
+    EmailPreference,
+    Tenant,
+    time_zone_names,
+)
 from kam.roles import Role
 from kam.services import TENANT_SETTINGS
 
@@ -117,6 +125,17 @@ class TenantSettingsForm(ServiceErrors, forms.Form):
     default_language = forms.ChoiceField(label=_("Default language"), help_text=_(
         "For members whose browser asks for a language KAM does not offer; anyone can switch "
         "with the language menu."))
+    visit_grace_working_days = forms.IntegerField(
+        label=_("Grace period for visit reports"), min_value=0, max_value=MAX_GRACE_WORKING_DAYS,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}), help_text=_(
+            "Working days after a planned visit's day for its report; a visit still without one "
+            "is marked missed that night and its owner is told."))
+    follow_up_escalation_working_days = forms.IntegerField(
+        label=_("Escalate overdue follow-ups after"), min_value=1,
+        max_value=MAX_ESCALATION_WORKING_DAYS,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}), help_text=_(
+            "Working days after its due date: a follow-up still open then is escalated to your "
+            "company's executives (its owner is told the night after it falls due)."))
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {name: getattr(tenant, name) for name in TENANT_SETTINGS})

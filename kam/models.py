@@ -6,7 +6,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Collate, Concat, Trim
@@ -108,6 +108,11 @@ class AuditEvent(PghEvent):
         abstract = True
 
 
+# The bounds of the company's visit and follow-up settings (working days).
+MAX_GRACE_WORKING_DAYS = 20
+MAX_ESCALATION_WORKING_DAYS = 60
+
+
 class Tenant(models.Model):
     """A supplier company using KAM. Not tenant-owned itself."""
 
@@ -122,6 +127,16 @@ class Tenant(models.Model):
     default_language = models.CharField(_("default language"), max_length=10,
                                         choices=settings.LANGUAGES, default="zh-hans")
     is_active = models.BooleanField(_("active"), default=True)
+    # Visits and follow-ups (the visits app's nightly jobs), in working days of the company's
+    # calendar (kam.calendar): a planned visit without a report becomes missed once its day is
+    # this many working days past; an open follow-up this many working days past its due date is
+    # escalated to the executives.
+    visit_grace_working_days = models.PositiveSmallIntegerField(
+        _("grace period for visit reports (working days)"), default=2,
+        validators=[MaxValueValidator(MAX_GRACE_WORKING_DAYS)])
+    follow_up_escalation_working_days = models.PositiveSmallIntegerField(
+        _("escalation of overdue follow-ups (working days)"), default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_ESCALATION_WORKING_DAYS)])
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # The tenant-local date whose nightly jobs have been dispatched (kam.tasks.dispatch_nightly
     # claims a date with a conditional UPDATE, so a second beat cannot dispatch it again).

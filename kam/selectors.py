@@ -6,7 +6,9 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kam.audit import ACTOR_USER
 from kam.models import CURRENCIES, TenantSettingsChange
@@ -21,14 +23,19 @@ class SettingsChangeLine:
 
 def _setting_labels() -> dict[str, str]:
     return {"time_zone": _("Time zone"), "currency": _("Currency"),
-            "default_language": _("Default language")}
+            "default_language": _("Default language"),
+            "visit_grace_working_days": _("Grace period for visit reports"),
+            "follow_up_escalation_working_days": _("Escalate overdue follow-ups after")}
 
 
-def _value_label(field: str, value: str) -> str:
+def _value_label(field: str, value: str | int) -> str:
     if field == "currency":
-        return str(CURRENCIES.get(value, value))
+        return str(CURRENCIES.get(str(value), value))
     if field == "default_language":
-        return str(dict(settings.LANGUAGES).get(value, value))
+        return str(dict(settings.LANGUAGES).get(str(value), value))
+    if isinstance(value, int):
+        return ngettext("%(n)s working day", "%(n)s working days", value) % {
+            "n": formats.number_format(value, force_grouping=True)}
     return value
 
 

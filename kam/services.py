@@ -21,6 +21,8 @@ from kam import clock
 from kam.audit import current_audit_metadata
 from kam.models import (
     CURRENCIES,
+    MAX_ESCALATION_WORKING_DAYS,
+    MAX_GRACE_WORKING_DAYS,
     ApiKey,
     ApiKeyScope,
     Membership,
@@ -232,12 +234,18 @@ def member_update(*, membership_id: int, role: str, is_active: bool,
 
 # --- the company's settings -----------------------------------------------------------------------
 
-TENANT_SETTINGS = ("time_zone", "currency", "default_language")
+TENANT_SETTINGS = ("time_zone", "currency", "default_language", "visit_grace_working_days",
+                   "follow_up_escalation_working_days")
+# The settings that are a number of working days, and their bounds.
+_WORKING_DAY_SETTINGS = {"visit_grace_working_days": (0, MAX_GRACE_WORKING_DAYS),
+                         "follow_up_escalation_working_days": (1, MAX_ESCALATION_WORKING_DAYS)}
 
 
-def _tenant_settings_errors(tenant: Tenant, values: dict[str, str | None]) -> dict[str, list[str]]:
-    """Every value must be one the settings page offers (a stored value it no longer offers may
-    stay as it is). None is "unknown" (a page's field that did not parse): not judged."""
+def _tenant_settings_errors(tenant: Tenant, values: dict[str, str | int | None]
+                            ) -> dict[str, list[str]]:
+    """Every choice must be one the settings page offers (a stored value it no longer offers may
+    stay as it is), every number of working days within its bounds. None is "unknown" (a page's
+    field that did not parse): not judged."""
     offered = {
         "time_zone": set(time_zone_names()),
         "currency": set(CURRENCIES),
@@ -249,32 +257,47 @@ def _tenant_settings_errors(tenant: Tenant, values: dict[str, str | None]) -> di
         "default_language": _("Choose a language from the list."),
     }
     errors: dict[str, list[str]] = {}
-    for field in TENANT_SETTINGS:
+    for field, choices in offered.items():
         value = values.get(field)
-        if value is not None and value not in offered[field] and value != getattr(tenant, field):
+        if value is not None and value not in choices and value != getattr(tenant, field):
             errors[field] = [messages[field]]
+    for field, (low, high) in _WORKING_DAY_SETTINGS.items():
+        value = values.get(field)
+        if value is not None and (not isinstance(value, int) or not low <= value <= high):
+            errors[field] = [_("Give a whole number of working days from %(low)d to %(high)d.")
+                             % {"low": low, "high": high}]
     return errors
 
 
 def tenant_settings_check(*, time_zone: str | None, currency: str | None,
-                          default_language: str | None) -> None:
+                          default_language: str | None, visit_grace_working_days: int | None,
+                          follow_up_escalation_working_days: int | None) -> None:
     """The rules of ``tenant_settings_update`` without changing anything: ``ValidationError``
     with every error (a value None is unknown, and not judged)."""
     errors = _tenant_settings_errors(get_current_tenant(), {
-        "time_zone": time_zone, "currency": currency, "default_language": default_language})
+        "time_zone": time_zone, "currency": currency, "default_language": default_language,
+        "visit_grace_working_days": visit_grace_working_days,
+        "follow_up_escalation_working_days": follow_up_escalation_working_days})
     if errors:
         raise ValidationError(errors)
 
 
 @transaction.atomic
-def tenant_settings_update(*, time_zone: str, currency: str, default_language: str) -> Tenant:
-    """Change the current tenant's time zone, currency and default language, and record what
-    changed, who changed it and when (``TenantSettingsChange``, append-only). Takes effect with
-    the next request: "today", the nightly run's 02:00 and every time shown follow the new zone;
-    amounts keep their numbers and show the new currency's code (nothing is converted)."""
+def tenant_settings_update(*, time_zone: str, currency: str, default_language: str,
+                           visit_grace_working_days: int,
+                           follow_up_escalation_working_days: int) -> Tenant:
+    """Change the current tenant's time zone, currency, default language and the working days
+    of its visits' grace period and its follow-ups' escalation, and record what changed, who
+    changed it and when (``TenantSettingsChange``, append-only). Takes effect with the next
+    request: "today", the nightly run's 02:00 and every time shown follow the new zone; amounts
+    keep their numbers and show the new currency's code (nothing is converted); the next nightly
+    run judges visits and follow-ups by the new numbers (what it marked before stays)."""
     current = get_current_tenant()
     tenant = Tenant.objects.select_for_update().get(pk=current.pk)
-    values = {"time_zone": time_zone, "currency": currency, "default_language": default_language}
+    values: dict[str, str | int] = {
+        "time_zone": time_zone, "currency": currency, "default_language": default_language,
+        "visit_grace_working_days": visit_grace_working_days,
+        "follow_up_escalation_working_days": follow_up_escalation_working_days}
     errors = _tenant_settings_errors(tenant, dict(values))
     if errors:
         raise ValidationError(errors)

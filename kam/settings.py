@@ -426,7 +426,11 @@ once, stored hashed and can be revoked. Scopes: `read` (GET) and `write` (change
 `accounts/{id}/history/` (the audit trail, read-only); `contacts`; `account-team`;
 `transactions`, with `POST transactions/bulk/` (up to 10,000 upserts by `external_id` in one
 transaction: all or nothing); `contracts`, with `contracts/renewals-due/`; `tier-changes`
-(`?since=` a moment: every tier change after it, oldest first, to mirror tiers).
+(`?since=` a moment: every tier change after it, oldest first, to mirror tiers); `visits`
+(plan, change — a new start is a reschedule —, `visits/{id}/report/` completes one with our
+commitments as follow-ups, `visits/{id}/cancel/`) and `follow-ups` (`done`, `cancel`, `reopen`;
+a recurring one, done, is followed by the next), each with `bulk/` (up to 1,000 upserts by
+`external_id`, all or nothing).
 Records your systems own carry your `external_id`, unique per company.
 
 **Lists.** Cursor pagination: follow the `next` and `previous` links; `page_size` 1–500 (default

@@ -14,6 +14,7 @@ from accounts.account.selectors import account_children, account_visible_queryse
 from accounts.contacts.selectors import relationship_map
 from accounts.figures.selectors import key_figures
 from accounts.history.selectors import can_read_history
+from accounts.profile.sections import profile_sections
 from accounts.profile.selectors import (
     account_profile_queryset,
     profile_prefetch,
@@ -65,6 +66,8 @@ def profile_page(request: HttpRequest, account: Account) -> HttpResponse:
         # The tier panel (templates/accounts/_tier_panel.html): stored tier, live breakdown.
         "tier": tier_panel(actor=actor, account=account, today=today),
         "tenant_time_zone": actor.tenant.time_zone,
+        # What other apps add (visits …), each loaded after the page (accounts.profile.sections).
+        "sections": profile_sections(),
     }
     return render(request, "accounts/account_detail.html", context)
 

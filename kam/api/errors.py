@@ -60,6 +60,10 @@ def _printable(value: Any) -> Any:
     return value
 
 
+# For views that answer with an error body of their own (the bulk endpoints of visits).
+printable = _printable
+
+
 # --- a lost database ------------------------------------------------------------------------------
 
 

@@ -47,7 +47,11 @@ def _check_json_type(field: serializers.Field, value: Any) -> None:
     elif isinstance(field, serializers.ChoiceField):
         if not isinstance(value, str):
             field.fail("invalid_choice", input=value)
-    elif isinstance(field, serializers.CharField | serializers.DateTimeField):
+    elif isinstance(field, serializers.DateTimeField):
+        if not isinstance(value, str):
+            # DRF's message names the accepted form (without it, its format() fails: a 500).
+            field.fail("invalid", format="YYYY-MM-DDThh:mm[:ss][+HH:MM]")
+    elif isinstance(field, serializers.CharField):
         if not isinstance(value, str):
             field.fail("invalid")
 

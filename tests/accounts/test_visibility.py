@@ -35,6 +35,7 @@ from kam.lists import get_or_404
 from kam.roles import Actor
 from kam.tenancy import tenant_context
 from tests.factories import make_account
+from visits.models import FollowUp, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,11 @@ BUILDERS: dict[type[models.Model], Callable[[Account, Any], models.Model]] = {
     AccountTeamMember: lambda account, member: AccountTeamMember.objects.create(
         account=account, membership=member, team_role="sales"),
     TierChange: lambda account, member: _tier_change(account),
+    Visit: lambda account, member: Visit.objects.create(
+        account=account, owner=member, level="business", objective="回访",
+        planned_start=datetime.datetime(2026, 6, 1, 2, tzinfo=datetime.UTC)),
+    FollowUp: lambda account, member: FollowUp.objects.create(
+        account=account, owner=member, title="报价", due_on=datetime.date(2026, 6, 30)),
 }
 
 
@@ -129,7 +135,7 @@ def test_every_api_viewset_of_such_a_model_applies_the_rule(tenant_a, manager_a)
                 assert (visibility.rule_of(qs) or "").startswith("account:"), prefix
                 checked.append(prefix)
     assert {"accounts", "contacts", "contracts", "transactions", "account-team",
-            "tier-changes"} <= set(checked)
+            "tier-changes", "visits", "follow-ups"} <= set(checked)
 
 
 def test_a_queryset_without_the_rule_is_refused(tenant_a, manager_a):

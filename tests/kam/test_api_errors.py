@@ -22,6 +22,7 @@ from kam.tenancy import tenant_context
 from tests.api_helpers import assert_validation_error
 from tests.conftest import bearer, key_for, login
 from tests.factories import make_account
+from visits.models import FollowUp, Visit
 
 
 def test_integrity_error_from_a_race_is_a_400_not_a_500():
@@ -84,8 +85,14 @@ def rows_a(tenant_a, admin_a) -> dict[str, int]:
                                         amount=Decimal("10.00"), external_id="T-1")
         member = AccountTeamMember.objects.create(tenant=tenant_a, account=account,
                                                   membership=admin_a, team_role="service")
+        visit = Visit.objects.create(tenant=tenant_a, account=account, owner=admin_a,
+                                     level="business", objective="回访",
+                                     planned_start="2026-06-01T10:00:00+08:00")
+        follow_up = FollowUp.objects.create(tenant=tenant_a, account=account, owner=admin_a,
+                                            title="报价", due_on="2026-06-20")
     return {"accounts": account.pk, "contacts": contact.pk, "contracts": contract.pk,
-            "transactions": tx.pk, "account-team": member.pk}
+            "transactions": tx.pk, "account-team": member.pk, "visits": visit.pk,
+            "follow-ups": follow_up.pk}
 
 
 def fill(path: str, rows: dict[str, int]) -> str:

@@ -58,6 +58,7 @@ from kam.roles import Role
 from kam.tenancy import tenant_context
 from tests.conftest import key_for, make_member
 from tests.factories import make_account
+from visits.models import FollowUp, Visit
 
 pytestmark = pytest.mark.slow  # schemathesis: ~2 minutes
 
@@ -93,6 +94,7 @@ class FuzzRun:
     root_account: int = 0                                       # the parent of the others
     free_account: int = 0                                       # an account with no team yet
     members: list[int] = field(default_factory=list)
+    tenant: Any = None                                          # tenant A
     examples: Counter = field(default_factory=Counter)   # test cases per operation
     responses: Counter = field(default_factory=Counter)  # requests answered, the checks' own too
     statuses: dict[str, Counter] = field(default_factory=dict)
@@ -112,9 +114,13 @@ def _operations(raw_schema: dict[str, Any]) -> set[str]:
 
 
 def _collection(path: str) -> str | None:
-    """The collection a path's ``{id}`` belongs to: /api/v1/contacts/{id}/ -> contacts."""
+    """The collection a path's ``{id}`` belongs to: /api/v1/contacts/{id}/ -> contacts. Where an
+    action needs rows in another state, its own list: reopen/ takes follow-ups that are done."""
     parts = [p for p in path.split("/") if p]
-    return parts[parts.index("{id}") - 1] if "{id}" in parts else None
+    if "{id}" not in parts:
+        return None
+    collection = parts[parts.index("{id}") - 1]
+    return f"{collection}:{parts[-1]}" if f"{collection}:{parts[-1]}" in RUN.ids else collection
 
 
 def _pick(ids: list[int], generated: Any) -> int:
@@ -143,6 +149,8 @@ def _realistic(case) -> None:
         for name in ("owner", "membership"):
             if name in case.query:
                 case.query[name] = _pick(RUN.members, case.query[name])
+        if "visit" in case.query:
+            case.query["visit"] = _pick(RUN.ids["visits"], case.query["visit"])
     rows = case.body if isinstance(case.body, list) else [case.body]
     for row in rows:
         if not isinstance(row, dict):
@@ -172,6 +180,16 @@ def _realistic(case) -> None:
                 else:
                     end = (day + datetime.timedelta(days=1)).isoformat()
             row["start_date"], row["end_date"] = start, end
+        if collection in ("visits", "follow-ups"):
+            _realistic_visit_or_follow_up(row)
+        if case.operation.path in ("/api/v1/follow-ups/", "/api/v1/follow-ups/{id}/"):
+            # A due date or the working days until it, not both; one of them when creating or
+            # replacing (bulk rows and actions have bodies of their own).
+            if "due_in_working_days" in row and row.get("due_on") is not None:
+                row.pop("due_in_working_days")
+            elif (case.method.upper() in ("POST", "PUT") and "due_in_working_days" not in row
+                  and row.get("due_on") is None):
+                row["due_on"] = clock.today(RUN.tenant).isoformat()
         if collection == "transactions":
             # Only a refund (refund_of: the same account's transaction) has a negative amount.
             if row.get("refund_of") is not None:
@@ -187,6 +205,32 @@ def _realistic(case) -> None:
                 if row["external_id"] in seen:
                     row["external_id"] = f"{row['external_id']}#{index}"[-100:]
                 seen.add(row["external_id"])
+
+
+def _realistic_visit_or_follow_up(row: dict[str, Any]) -> None:
+    """What a visit's and a follow-up's rules ask beyond the schema: attendees who are active
+    members, contacts of the visit's own account (none, here), a start within ten years of today,
+    a next visit after this one, commitments owned by members who see the account, and a
+    repeating follow-up's interval and unit."""
+    today = clock.today(RUN.tenant)
+    if isinstance(row.get("attendees"), list):
+        row["attendees"] = [_pick(RUN.members, m) for m in row["attendees"]]
+    if isinstance(row.get("contacts"), list):
+        row["contacts"] = []
+    if "planned_start" in row:
+        days = len(str(row["planned_start"])) % 60 - 30
+        row["planned_start"] = (datetime.datetime.combine(today, datetime.time(10))
+                                + datetime.timedelta(days=days)).isoformat()
+    if row.get("next_visit_on") is not None:
+        row["next_visit_on"] = (today + datetime.timedelta(days=30)).isoformat()
+    for commitment in row.get("follow_ups") or []:
+        if isinstance(commitment, dict) and commitment.get("owner") is not None:
+            commitment["owner"] = _pick(RUN.members, commitment["owner"])
+    if row.get("recurrence") not in (None, "none"):
+        interval = row.get("recurrence_interval")
+        row["recurrence_interval"] = 1 + (abs(interval) if isinstance(interval, int) else 0) % 365
+        if row.get("recurrence_unit") not in ("days", "weeks", "months"):
+            row["recurrence_unit"] = "weeks"
 
 
 # --- fixtures -------------------------------------------------------------------------------------
@@ -222,6 +266,21 @@ def fuzz_data(tenant_a: Tenant) -> FuzzRun:
                 for account, member, role in [(accounts[0], admin, "executive_sponsor"),
                                               (accounts[1], manager, "service")]]
         assert Membership.objects.filter(pk__in=[admin.pk, manager.pk]).count() == 2
+        # Visits planned for yesterday (so they may be reported or cancelled), follow-ups open
+        # (to be done or cancelled) and done (to be reopened).
+        yesterday = clock.make_local(datetime.datetime.combine(
+            today - datetime.timedelta(days=1), datetime.time(10)), tenant_a)
+        visits = [Visit.objects.create(tenant=tenant_a, account=account, owner=manager,
+                                       level="business", objective=f"季度回访 {i}",
+                                       planned_start=yesterday, external_id=f"V-{i}")
+                  for i, account in enumerate(accounts)]
+        follow_ups = [FollowUp.objects.create(tenant=tenant_a, account=account, owner=manager,
+                                              title=f"报价 {i}", due_on=today,
+                                              external_id=f"F-{i}")
+                      for i, account in enumerate(accounts)]
+        follow_ups_done = [FollowUp.objects.create(
+            tenant=tenant_a, account=account, owner=manager, title=f"合同 {i}", due_on=today,
+            status="done", done_at=clock.now()) for i, account in enumerate(accounts)]
         # Tiered, with an override: the tier fields, breakdowns and tier changes are not null.
         tier_recompute(tenant_id=tenant_a.pk)
         tier_override_set(account=accounts[1], tier="strategic", reason="集团框架协议",
@@ -234,7 +293,11 @@ def fuzz_data(tenant_a: Tenant) -> FuzzRun:
         "contracts": [c.pk for c in contracts],
         "transactions": [t.pk for t in transactions],
         "account-team": [m.pk for m in team],
+        "visits": [v.pk for v in visits],
+        "follow-ups": [f.pk for f in follow_ups],
+        "follow-ups:reopen": [f.pk for f in follow_ups_done],
     }
+    RUN.tenant = tenant_a
     RUN.root_account, RUN.free_account = root.pk, accounts[2].pk
     RUN.members = [admin.pk, manager.pk]
     return RUN

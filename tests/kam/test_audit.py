@@ -34,11 +34,13 @@ from kam.services import api_key_authenticate, api_key_revoke, api_key_touch
 from kam.tenancy import tenant_context
 from tests.conftest import bearer, key_for, login
 from tests.factories import make_account
+from visits.models import FollowUp, Visit, VisitAttendee, VisitContact
 
 pytestmark = pytest.mark.django_db
 
 AUDITED = {Membership, ApiKey, Account, Contact, AccountTeamMember, Transaction, Contract,
-           ServiceStandard, CalendarSettings, CalendarEntry}
+           ServiceStandard, CalendarSettings, CalendarEntry, Visit, VisitAttendee, VisitContact,
+           FollowUp}
 
 
 def events(model, **filters) -> list:
@@ -246,7 +248,8 @@ def test_nested_context_adds_and_restores(tenant_a):
 EVENT_TABLES = ["accounts_accountevent", "accounts_accountteammemberevent", "accounts_contactevent",
                 "accounts_contractevent", "accounts_servicestandardevent",
                 "accounts_transactionevent", "kam_apikeyevent", "kam_calendarentryevent",
-                "kam_calendarsettingsevent", "kam_membershipevent"]
+                "kam_calendarsettingsevent", "kam_membershipevent", "visits_followupevent",
+                "visits_visitattendeeevent", "visits_visitcontactevent", "visits_visitevent"]
 
 
 def test_the_append_only_list_is_every_event_table():

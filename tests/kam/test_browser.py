@@ -47,6 +47,8 @@ from kam.services import api_key_create
 from kam.tenancy import tenant_context
 from tests.conftest import FROZEN_AT
 from tests.factories import make_account
+from visits.followups.models import FollowUp
+from visits.visit.models import Visit, VisitAttendee, VisitContact
 
 # The live server's requests commit (transactional_db). The clock starts at the usual frozen instant
 # (the same dates and times on every run) and runs: Playwright's thread waits on asyncio timers.
@@ -301,6 +303,37 @@ def book(tenant_a) -> dict[str, Any]:
         calendar_entry_save(day=datetime.date(2026, 10, 9), kind=DayKind.HOLIDAY,
                             name="公司成立二十周年庆典暨年度表彰大会", source=EntrySource.COMPANY,
                             year=None)
+        # Visits at the three levels and their follow-ups: one to report (yesterday's), one
+        # reported with commitments, one upcoming, one missed; follow-ups open and overdue.
+        contacts = list(Contact.objects.filter(account=account).order_by("id"))
+        start = clock.day_start(today, tenant) + datetime.timedelta(hours=10)
+        visit = {}
+        for name, days, level, status, extra in [
+                ("to_report", -1, "leadership", "planned", {}),
+                ("reported", -8, "technical", "completed", {
+                    "completed_at": clock.now(), "summary": "双方确认了二季度电池包结构件的交付计划，"
+                    "客户希望把试产线的良率提升到 98% 以上。", "discussed": "交付节奏、良率改进、备件库存",
+                    "customer_commitments": "客户在 6 月底前提供新一版图纸。",
+                    "sentiment": "positive", "next_visit_on": today + datetime.timedelta(days=30)}),
+                ("upcoming", 3, "business", "planned", {}),
+                ("missed", -20, "business", "missed", {"missed_at": clock.now()})]:
+            visit[name] = Visit.objects.create(
+                tenant=tenant, account=account, owner=admin, level=level, channel="on_site",
+                planned_start=start + datetime.timedelta(days=days), duration_minutes=90,
+                location="江苏省苏州市工业园区星湖街 328 号 A 栋", status=status,
+                objective="年度采购框架协议续签及二季度交付计划沟通", **extra)
+            VisitAttendee.objects.create(tenant=tenant, visit=visit[name], membership=engineer)
+            for contact in contacts:
+                VisitContact.objects.create(tenant=tenant, visit=visit[name], contact=contact,
+                                            level=contact.level)
+        for title, days, owner_of, source in [
+                ("提交良率改进方案（含试产线数据分析）", 5, admin, "visit"),
+                ("寄送备件清单与报价", -3, engineer, "visit"),
+                ("安排技术交流会", 12, admin, "manual")]:
+            FollowUp.objects.create(
+                tenant=tenant, account=account, owner=owner_of, title=title,
+                due_on=today + datetime.timedelta(days=days), source=source,
+                visit=visit["reported"] if source == "visit" else None)
     run_job("figures", tenant)
     run_job("tiering", tenant)
     with tenant_context(tenant):  # the admin's inbox: the import, and tier changes of theirs
@@ -310,7 +343,7 @@ def book(tenant_a) -> dict[str, Any]:
                 "account_id": account.pk, "account_name": account.name, "from_tier": "key",
                 "to_tier": "strategic", "score": "82.5", "source": "computed"})
             for n in range(2, 5)])
-    return {"admin": admin, "account": account}
+    return {"admin": admin, "account": account, "visits": visit}
 
 
 # --- the pages -----------------------------------------------------------------------------------
@@ -338,7 +371,7 @@ class Case:
     member_errors: bool = False  # submit the settings page's add-member form with a bad password
 
 
-def cases(account_id: int) -> list[Case]:
+def cases(account_id: int, visits: dict[str, Any]) -> list[Case]:
     return [
         Case("home", reverse("kam:home")),
         Case("account list", reverse("accounts:account-list")),
@@ -360,6 +393,11 @@ def cases(account_id: int) -> list[Case]:
         Case("working calendar, a year without its schedule", reverse("kam:calendar") + "?year=2027"),
         Case("add a calendar day", reverse("kam:calendar-entry-add") + "?year=2026"),
         Case("import a year's schedule", reverse("kam:calendar-import") + "?year=2027"),
+        Case("my visits", reverse("visits:visit-list") + "?period=all"),
+        Case("a visit's page", reverse("visits:visit-detail", args=[visits["reported"].pk])),
+        Case("the visit report form", reverse("visits:visit-report",
+                                              args=[visits["to_report"].pk])),
+        Case("follow-ups", reverse("visits:follow-up-list") + "?view=all"),
     ]
 
 
@@ -444,7 +482,7 @@ def test_main_pages_fit_the_screen_and_speak_the_language(chromium, live_server,
         (settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value),
         language_cookie))
     signed_out = Window(language, width, height, live_server.url, (language_cookie,), shots)
-    visits = [(signed_in, case) for case in cases(book["account"].pk)]
+    visits = [(signed_in, case) for case in cases(book["account"].pk, book["visits"])]
     visits.append((signed_out, Case("sign-in", reverse("kam:login"), signed_in=False)))
 
     found: list[str] = []

@@ -55,6 +55,12 @@ def sent(monkeypatch) -> list[dict]:
     return calls
 
 
+def outcomes(**these: str) -> dict[str, str]:
+    """A night's outcome per job: ``these``, and every other registered job (the visits' jobs,
+    which need neither figures nor tiering) succeeded."""
+    return {**{job: "succeeded" for job in jobs.job_names()}, **these}
+
+
 def night(tenant: Tenant, **fields) -> None:
     """The tenant's night of 1 July, dispatched at 02:00 Shanghai time, in the state ``fields``."""
     Tenant.objects.filter(pk=tenant.pk).update(nightly_dispatched_for=NIGHT,
@@ -169,12 +175,12 @@ def test_a_night_runs_every_job_and_is_done_once(tenant_a, frozen_clock):
     night(tenant_a)
     result = run_tenant_nightly.apply(kwargs={"tenant_id": tenant_a.pk,
                                               "night": today.isoformat()})
-    assert result.get() == {"figures": "succeeded", "tiering": "succeeded"}
+    assert result.get() == outcomes(figures="succeeded", tiering="succeeded")
     assert state(tenant_a)[:2] == (today, today)
     # A second message for the same night (redelivered, or sent by a sweep meanwhile): nothing.
     assert run_tenant_nightly.apply(kwargs={"tenant_id": tenant_a.pk,
                                             "night": today.isoformat()}).get() == {}
-    assert runs(tenant_a) == [("figures", "succeeded"), ("tiering", "succeeded")]
+    assert runs(tenant_a) == [(job, "succeeded") for job in jobs.job_names()]  # each once
 
 
 @pytest.mark.django_db
@@ -185,7 +191,7 @@ def test_a_skipped_prerequisite_blocks_the_job_and_leaves_the_night_unfinished(
     with other_session.cursor() as cursor:  # a dead run's backend still holds the figures lock
         cursor.execute("SELECT pg_advisory_lock(hashtext('kam.job:figures'), %s)", [tenant_a.pk])
     result = run_tenant_nightly.apply(kwargs={"tenant_id": tenant_a.pk, "night": today.isoformat()})
-    assert result.get() == {"figures": "skipped", "tiering": "blocked"}
+    assert result.get() == outcomes(figures="skipped", tiering="blocked")
     with tenant_context(tenant_a):
         blocked = JobRun.objects.get(job="tiering")
         assert not AccountTier.objects.exists()  # no tiers on stale figures
@@ -204,7 +210,7 @@ def test_a_failed_prerequisite_blocks_the_job_and_the_night_is_done(tenant_a, mo
     monkeypatch.setitem(jobs._JOBS, "figures", broken)
     today = clock.today(tenant_a)
     result = run_tenant_nightly.apply(kwargs={"tenant_id": tenant_a.pk, "night": today.isoformat()})
-    assert result.get() == {"figures": "failed", "tiering": "blocked"}
+    assert result.get() == outcomes(figures="failed", tiering="blocked")
     assert state(tenant_a)[:2] == (today, today)  # a bug: recorded, not rerun all night
 
 

@@ -485,8 +485,8 @@ def test_beat_dispatch_through_redis_and_a_worker_process_tiers_every_tenant(ten
         wait_for(done, "the worker did not run the dispatcher and both tenants' jobs", log,
                  deadline)
         for tenant in (tenant_a, tenant_b):
-            assert run_counts(tenant) == {("figures", "succeeded"): 1,
-                                          ("tiering", "succeeded"): 1}
+            # Every registered job once (figures, tiering, the visits' jobs, …).
+            assert run_counts(tenant) == {(job, "succeeded"): 1 for job in job_names()}
             assert dispatched_for(tenant) == datetime.date(2026, 7, 1)
         # Figures first (revenue), then tiers: X 40 + 60 = 100, Y 40 + 30, Z 0; P 40 + 30, Q 0.
         assert tiers(tenant_a, ids_a) == {"X": "strategic", "Y": "key", "Z": "general"}
@@ -517,8 +517,7 @@ def test_beat_dispatch_through_redis_and_a_worker_process_tiers_every_tenant(ten
         clear_expired_sessions.delay()
         wait_for(lambda: drained(second), "the queue was not drained", log, deadline)
         for tenant in (tenant_a, tenant_b):
-            assert run_counts(tenant) == {("figures", "succeeded"): 1,
-                                          ("tiering", "succeeded"): 1}
+            assert run_counts(tenant) == {(job, "succeeded"): 1 for job in job_names()}
         for tenant, changes in ((tenant_a, 3), (tenant_b, 2)):
             with tenant_context(tenant):
                 assert TierChange.objects.count() == changes
@@ -689,7 +688,7 @@ def test_job_filter_and_bad_job(client, admin_a):
         response = get(client, job=bad)
         assert response.status_code == 400, bad
         body = response.content.decode()
-        assert "Unknown job" in body and "figures, tiering" in body
+        assert "Unknown job" in body and ", ".join(job_names()) in body
         assert "<script>alert" not in body
         assert_strict_csp(response)
         assert not inline_code(body)

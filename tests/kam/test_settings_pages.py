@@ -5,6 +5,7 @@ import datetime
 import psycopg2
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import ProgrammingError, connection
 from django.http import HttpRequest
 from django.urls import reverse
@@ -246,6 +247,10 @@ def test_password_errors_are_all_in_the_users_language(client, admin_a, username
 # --- the company's settings ------------------------------------------------------------------------
 
 
+# The visits' grace period and the follow-ups' escalation, as every company starts (working days).
+DEADLINES = {"visit_grace_working_days": 2, "follow_up_escalation_working_days": 3}
+
+
 def company(tenant_id: int) -> tuple[str, str, str]:
     return tuple(Tenant.objects.filter(pk=tenant_id).values_list(
         "time_zone", "currency", "default_language").get())
@@ -257,7 +262,7 @@ def test_admin_changes_the_company_settings_and_today_follows(client, admin_a, f
     assert client.get(reverse("accounts:contract-list")).context["today"] == datetime.date(
         2026, 6, 16)
     response = client.post(reverse("kam:tenant-settings"), {
-        "time_zone": "America/Los_Angeles", "currency": "USD", "default_language": "en"})
+        "time_zone": "America/Los_Angeles", "currency": "USD", "default_language": "en", **DEADLINES})
     assert response.status_code == 302
     assert company(admin_a.tenant_id) == ("America/Los_Angeles", "USD", "en")
     # The next request already counts "today" in the new zone.
@@ -288,7 +293,7 @@ def test_company_settings_reject_values_not_offered(client, admin_a):
     login(client, admin_a)
     before = company(admin_a.tenant_id)
     response = client.post(reverse("kam:tenant-settings"), {
-        "time_zone": "Mars/Olympus", "currency": "XBT", "default_language": "fr"})
+        "time_zone": "Mars/Olympus", "currency": "XBT", "default_language": "fr", **DEADLINES})
     assert response.status_code == 400
     assert set(response.context["tenant_form"].errors) == {"time_zone", "currency",
                                                            "default_language"}
@@ -299,7 +304,7 @@ def test_company_settings_reject_values_not_offered(client, admin_a):
 def test_an_unchanged_submit_records_nothing(client, admin_a):
     login(client, admin_a)
     response = client.post(reverse("kam:tenant-settings"), {
-        "time_zone": "Asia/Shanghai", "currency": "CNY", "default_language": "zh-hans"})
+        "time_zone": "Asia/Shanghai", "currency": "CNY", "default_language": "zh-hans", **DEADLINES})
     assert response.status_code == 302
     assert not TenantSettingsChange.unscoped_all_tenants.exists()
 
@@ -310,7 +315,7 @@ def test_a_stored_value_no_longer_offered_may_stay(client, admin_a):
     form = client.get(reverse("kam:settings")).context["tenant_form"]
     assert form["time_zone"].value() == "Etc/GMT-8"
     response = client.post(reverse("kam:tenant-settings"), {
-        "time_zone": "Etc/GMT-8", "currency": "XAU", "default_language": "en"})
+        "time_zone": "Etc/GMT-8", "currency": "XAU", "default_language": "en", **DEADLINES})
     assert response.status_code == 302
     assert company(admin_a.tenant_id) == ("Etc/GMT-8", "XAU", "en")
 
@@ -318,7 +323,7 @@ def test_a_stored_value_no_longer_offered_may_stay(client, admin_a):
 def test_only_admins_change_company_settings_and_only_their_own(client, admin_a, exec_a,
                                                                 manager_a, admin_b):
     before = company(admin_a.tenant_id)
-    data = {"time_zone": "Asia/Kolkata", "currency": "INR", "default_language": "en"}
+    data = {"time_zone": "Asia/Kolkata", "currency": "INR", "default_language": "en", **DEADLINES}
     for member in (exec_a, manager_a):
         login(client, member)
         assert client.post(reverse("kam:tenant-settings"), data).status_code == 403
@@ -335,8 +340,58 @@ def test_only_admins_change_company_settings_and_only_their_own(client, admin_a,
 def test_settings_changes_are_append_only(client, admin_a, statement):
     login(client, admin_a)
     client.post(reverse("kam:tenant-settings"), {
-        "time_zone": "Asia/Tokyo", "currency": "JPY", "default_language": "en"})
+        "time_zone": "Asia/Tokyo", "currency": "JPY", "default_language": "en", **DEADLINES})
     with tenant_context(admin_a.tenant):
         with pytest.raises(ProgrammingError) as info, connection.cursor() as cursor:
             cursor.execute(statement)
     assert isinstance(info.value.__cause__, psycopg2.errors.InsufficientPrivilege)
+
+
+def test_admin_sets_the_visits_grace_period_and_the_follow_ups_escalation(client, admin_a):
+    login(client, admin_a)
+    form = client.get(reverse("kam:settings")).context["tenant_form"]
+    assert (form["visit_grace_working_days"].value(),
+            form["follow_up_escalation_working_days"].value()) == (2, 3)  # every company's start
+    response = client.post(reverse("kam:tenant-settings"), {
+        "time_zone": "Asia/Shanghai", "currency": "CNY", "default_language": "zh-hans",
+        "visit_grace_working_days": "0", "follow_up_escalation_working_days": "5"})
+    assert response.status_code == 302
+    assert Tenant.objects.filter(pk=admin_a.tenant_id).values_list(
+        "visit_grace_working_days", "follow_up_escalation_working_days").get() == (0, 5)
+    [change] = TenantSettingsChange.unscoped_all_tenants.all()
+    assert change.changes == {"visit_grace_working_days": [2, 0],
+                              "follow_up_escalation_working_days": [3, 5]}
+    body = client.get(reverse("kam:settings"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Grace period for visit reports: 2 working days → 0 working days" in body
+    assert "Escalate overdue follow-ups after: 3 working days → 5 working days" in body
+    body = client.get(reverse("kam:settings"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "逾期跟进事项升级：3 个工作日 → 5 个工作日" in body
+
+
+@pytest.mark.parametrize("grace,escalation,errors", [
+    ("21", "0", {"visit_grace_working_days", "follow_up_escalation_working_days"}),
+    ("-1", "61", {"visit_grace_working_days", "follow_up_escalation_working_days"}),
+    ("两", "3", {"visit_grace_working_days"}),
+    ("", "3", {"visit_grace_working_days"}),
+])
+def test_the_deadlines_must_be_working_days_in_range(client, admin_a, grace, escalation, errors):
+    login(client, admin_a)
+    response = client.post(reverse("kam:tenant-settings"), {
+        "time_zone": "Asia/Shanghai", "currency": "CNY", "default_language": "en",
+        "visit_grace_working_days": grace, "follow_up_escalation_working_days": escalation})
+    assert response.status_code == 400
+    assert set(response.context["tenant_form"].errors) == errors
+    assert Tenant.objects.filter(pk=admin_a.tenant_id).values_list(
+        "default_language", "visit_grace_working_days",
+        "follow_up_escalation_working_days").get() == ("zh-hans", 2, 3)
+
+
+def test_the_services_rules_hold_without_the_form(admin_a):
+    from kam.services import tenant_settings_update
+
+    with tenant_context(admin_a.tenant), pytest.raises(ValidationError) as info:
+        tenant_settings_update(time_zone="Asia/Shanghai", currency="CNY",
+                               default_language="zh-hans", visit_grace_working_days=-1,
+                               follow_up_escalation_working_days=0)
+    assert set(info.value.message_dict) == {"visit_grace_working_days",
+                                            "follow_up_escalation_working_days"}

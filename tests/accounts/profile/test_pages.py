@@ -763,7 +763,8 @@ def test_timeline_merges_every_source_newest_first(admin_a, admin_b):
     with tenant_context(admin_a.tenant), CaptureQueriesContext(connection) as ctx:
         entries = account_timeline(actor=actor, account=account)
     # 3 built-in sources + the tier changes (accounts.tier_timeline, registered by accounts.apps)
-    assert len(ctx.captured_queries) == len(timeline_module.timeline_sources()) == 4
+    # + visits and follow-ups done (registered by visits.apps): one query each
+    assert len(ctx.captured_queries) == len(timeline_module.timeline_sources()) == 6
     assert [(e.kind, e.when) for e in entries] == [
         ("contract-end", datetime.date(2024, 6, 30)),
         ("contract-renewal", datetime.date(2024, 5, 1)),   # 60 days before the end
@@ -938,9 +939,9 @@ def test_timeline_costs_a_constant_number_of_queries(client, admin_a, url_name):
         assert response.status_code == 200
         return len(ctx.captured_queries)
 
-    # 1 session, 2 user, 3 memberships, 4 the account (visible), 5-8 one per source:
-    # transactions per month, contacts, contracts, tier changes.
-    assert count(big) == count(small) == 4 + len(timeline_module.timeline_sources()) == 8
+    # 1 session, 2 user, 3 memberships, 4 the account (visible), 5-10 one per source:
+    # transactions per month, contacts, contracts, tier changes, visits, follow-ups done.
+    assert count(big) == count(small) == 4 + len(timeline_module.timeline_sources()) == 10
 
 
 @pytest.mark.parametrize(("url_name", "sort"), [
