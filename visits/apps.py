@@ -27,3 +27,6 @@ class VisitsConfig(AppConfig):
             register_timeline_source(source)
         register_profile_section(ProfileSection(key="visits", title=_("Visits and follow-ups"),
                                                 url_name="visits:account-visits"))
+        from visits.cadence.apps import cadence_ready
+
+        cadence_ready()
