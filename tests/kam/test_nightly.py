@@ -480,13 +480,14 @@ def test_beat_dispatch_through_redis_and_a_worker_process_tiers_every_tenant(ten
 
         def done() -> bool:
             assert worker.poll() is None, f"the worker exited:\n{log.read_text()[-4000:]}"
-            return all(run_counts(t).get(("tiering", "succeeded")) for t in (tenant_a, tenant_b))
+            return all(run_counts(t).get(("cadence", "succeeded")) for t in (tenant_a, tenant_b))
 
         wait_for(done, "the worker did not run the dispatcher and both tenants' jobs", log,
                  deadline)
         for tenant in (tenant_a, tenant_b):
             assert run_counts(tenant) == {("figures", "succeeded"): 1,
-                                          ("tiering", "succeeded"): 1}
+                                          ("tiering", "succeeded"): 1,
+                                          ("cadence", "succeeded"): 1}
             assert dispatched_for(tenant) == datetime.date(2026, 7, 1)
         # Figures first (revenue), then tiers: X 40 + 60 = 100, Y 40 + 30, Z 0; P 40 + 30, Q 0.
         assert tiers(tenant_a, ids_a) == {"X": "strategic", "Y": "key", "Z": "general"}
@@ -499,6 +500,10 @@ def test_beat_dispatch_through_redis_and_a_worker_process_tiers_every_tenant(ten
                 [("", "strategic", "computed", tiering_run.pk),
                  ("", "key", "computed", tiering_run.pk),
                  ("", "general", "computed", tiering_run.pk)])
+            # Then visit cadence from the new tiers: 3 accounts × 3 levels.
+            cadence_run = JobRun.objects.get(job="cadence")
+            assert (cadence_run.examined, cadence_run.changed) == (9, 9)
+            assert cadence_run.started_at >= tiering_run.finished_at
         with tenant_context(tenant_b):
             assert TierChange.objects.count() == 2
         # It wrote to the test database (above) as the application role: the worker's start-up
@@ -518,7 +523,8 @@ def test_beat_dispatch_through_redis_and_a_worker_process_tiers_every_tenant(ten
         wait_for(lambda: drained(second), "the queue was not drained", log, deadline)
         for tenant in (tenant_a, tenant_b):
             assert run_counts(tenant) == {("figures", "succeeded"): 1,
-                                          ("tiering", "succeeded"): 1}
+                                          ("tiering", "succeeded"): 1,
+                                          ("cadence", "succeeded"): 1}
         for tenant, changes in ((tenant_a, 3), (tenant_b, 2)):
             with tenant_context(tenant):
                 assert TierChange.objects.count() == changes
