@@ -20,7 +20,7 @@ from django.utils.translation import pgettext_lazy
 
 from kam.models import CURRENCIES, ApiKeyScope, EmailPreference, Tenant, time_zone_names
 from kam.roles import Role
-from kam.services import TENANT_SETTINGS
+from kam.services import DUE_SOON_DAYS_MAX, TENANT_SETTINGS
 
 
 class ServiceErrors:
@@ -117,6 +117,12 @@ class TenantSettingsForm(ServiceErrors, forms.Form):
     default_language = forms.ChoiceField(label=_("Default language"), help_text=_(
         "For members whose browser asks for a language KAM does not offer; anyone can switch "
         "with the language menu."))
+    # Not required: a form posted without it keeps the stored number.
+    cadence_due_soon_days = forms.IntegerField(
+        label=_("Visits due soon within (days)"), required=False, min_value=0,
+        max_value=DUE_SOON_DAYS_MAX, help_text=_(
+            "An account's next visit at a level shows as due soon this many days ahead "
+            "(default 7)."))
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {name: getattr(tenant, name) for name in TENANT_SETTINGS})

@@ -21,15 +21,18 @@ class SettingsChangeLine:
 
 def _setting_labels() -> dict[str, str]:
     return {"time_zone": _("Time zone"), "currency": _("Currency"),
-            "default_language": _("Default language")}
+            "default_language": _("Default language"),
+            "cadence_due_soon_days": _("Visits due soon within (days)")}
 
 
-def _value_label(field: str, value: str) -> str:
+def _value_label(field: str, value: str | int) -> str:
+    if not isinstance(value, str):  # a number of days
+        return str(value)
     if field == "currency":
         return str(CURRENCIES.get(value, value))
     if field == "default_language":
         return str(dict(settings.LANGUAGES).get(value, value))
-    return value
+    return str(value)
 
 
 def settings_changes(*, limit: int) -> list[SettingsChangeLine]:

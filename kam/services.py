@@ -7,6 +7,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -232,10 +233,12 @@ def member_update(*, membership_id: int, role: str, is_active: bool,
 
 # --- the company's settings -----------------------------------------------------------------------
 
-TENANT_SETTINGS = ("time_zone", "currency", "default_language")
+TENANT_SETTINGS = ("time_zone", "currency", "default_language", "cadence_due_soon_days")
+# Visit cadence's "due soon" window (visits.cadence), in days.
+DUE_SOON_DAYS_MAX = 90
 
 
-def _tenant_settings_errors(tenant: Tenant, values: dict[str, str | None]) -> dict[str, list[str]]:
+def _tenant_settings_errors(tenant: Tenant, values: dict[str, Any]) -> dict[str, list[str]]:
     """Every value must be one the settings page offers (a stored value it no longer offers may
     stay as it is). None is "unknown" (a page's field that did not parse): not judged."""
     offered = {
@@ -249,32 +252,44 @@ def _tenant_settings_errors(tenant: Tenant, values: dict[str, str | None]) -> di
         "default_language": _("Choose a language from the list."),
     }
     errors: dict[str, list[str]] = {}
-    for field in TENANT_SETTINGS:
+    for field in offered:
         value = values.get(field)
         if value is not None and value not in offered[field] and value != getattr(tenant, field):
             errors[field] = [messages[field]]
+    days = values.get("cadence_due_soon_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int)
+                             or not 0 <= days <= DUE_SOON_DAYS_MAX):
+        errors["cadence_due_soon_days"] = [
+            _("Enter a whole number of days from 0 to %(max)d.") % {"max": DUE_SOON_DAYS_MAX}]
     return errors
 
 
 def tenant_settings_check(*, time_zone: str | None, currency: str | None,
-                          default_language: str | None) -> None:
+                          default_language: str | None,
+                          cadence_due_soon_days: int | None = None) -> None:
     """The rules of ``tenant_settings_update`` without changing anything: ``ValidationError``
     with every error (a value None is unknown, and not judged)."""
     errors = _tenant_settings_errors(get_current_tenant(), {
-        "time_zone": time_zone, "currency": currency, "default_language": default_language})
+        "time_zone": time_zone, "currency": currency, "default_language": default_language,
+        "cadence_due_soon_days": cadence_due_soon_days})
     if errors:
         raise ValidationError(errors)
 
 
 @transaction.atomic
-def tenant_settings_update(*, time_zone: str, currency: str, default_language: str) -> Tenant:
-    """Change the current tenant's time zone, currency and default language, and record what
-    changed, who changed it and when (``TenantSettingsChange``, append-only). Takes effect with
-    the next request: "today", the nightly run's 02:00 and every time shown follow the new zone;
-    amounts keep their numbers and show the new currency's code (nothing is converted)."""
+def tenant_settings_update(*, time_zone: str, currency: str, default_language: str,
+                           cadence_due_soon_days: int | None = None) -> Tenant:
+    """Change the current tenant's time zone, currency and default language (and, unless None,
+    how many days ahead a visit is due soon), and record what changed, who changed it and when
+    (``TenantSettingsChange``, append-only). Takes effect with the next request: "today", the
+    nightly run's 02:00 and every time shown follow the new zone; amounts keep their numbers and
+    show the new currency's code (nothing is converted); the next cadence run uses the days."""
     current = get_current_tenant()
     tenant = Tenant.objects.select_for_update().get(pk=current.pk)
-    values = {"time_zone": time_zone, "currency": currency, "default_language": default_language}
+    values: dict[str, Any] = {"time_zone": time_zone, "currency": currency,
+                              "default_language": default_language}
+    if cadence_due_soon_days is not None:
+        values["cadence_due_soon_days"] = cadence_due_soon_days
     errors = _tenant_settings_errors(tenant, dict(values))
     if errors:
         raise ValidationError(errors)

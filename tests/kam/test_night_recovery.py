@@ -169,12 +169,14 @@ def test_a_night_runs_every_job_and_is_done_once(tenant_a, frozen_clock):
     night(tenant_a)
     result = run_tenant_nightly.apply(kwargs={"tenant_id": tenant_a.pk,
                                               "night": today.isoformat()})
-    assert result.get() == {"figures": "succeeded", "tiering": "succeeded"}
+    assert result.get() == {"figures": "succeeded", "tiering": "succeeded",
+                            "cadence": "succeeded"}
     assert state(tenant_a)[:2] == (today, today)
     # A second message for the same night (redelivered, or sent by a sweep meanwhile): nothing.
     assert run_tenant_nightly.apply(kwargs={"tenant_id": tenant_a.pk,
                                             "night": today.isoformat()}).get() == {}
-    assert runs(tenant_a) == [("figures", "succeeded"), ("tiering", "succeeded")]
+    assert runs(tenant_a) == [("figures", "succeeded"), ("tiering", "succeeded"),
+                              ("cadence", "succeeded")]
 
 
 @pytest.mark.django_db
@@ -185,7 +187,7 @@ def test_a_skipped_prerequisite_blocks_the_job_and_leaves_the_night_unfinished(
     with other_session.cursor() as cursor:  # a dead run's backend still holds the figures lock
         cursor.execute("SELECT pg_advisory_lock(hashtext('kam.job:figures'), %s)", [tenant_a.pk])
     result = run_tenant_nightly.apply(kwargs={"tenant_id": tenant_a.pk, "night": today.isoformat()})
-    assert result.get() == {"figures": "skipped", "tiering": "blocked"}
+    assert result.get() == {"figures": "skipped", "tiering": "blocked", "cadence": "blocked"}
     with tenant_context(tenant_a):
         blocked = JobRun.objects.get(job="tiering")
         assert not AccountTier.objects.exists()  # no tiers on stale figures
@@ -204,7 +206,7 @@ def test_a_failed_prerequisite_blocks_the_job_and_the_night_is_done(tenant_a, mo
     monkeypatch.setitem(jobs._JOBS, "figures", broken)
     today = clock.today(tenant_a)
     result = run_tenant_nightly.apply(kwargs={"tenant_id": tenant_a.pk, "night": today.isoformat()})
-    assert result.get() == {"figures": "failed", "tiering": "blocked"}
+    assert result.get() == {"figures": "failed", "tiering": "blocked", "cadence": "blocked"}
     assert state(tenant_a)[:2] == (today, today)  # a bug: recorded, not rerun all night
 
 
@@ -357,7 +359,8 @@ EXPECTED = {"X": "strategic", "Y": "key", "Z": "general"}
 def _uninterrupted_changes(tenant: Tenant) -> dict[str, int]:
     """What an uninterrupted run would change now: nothing, if the recovered night left every
     row as an uninterrupted run leaves it."""
-    return {job: run.changed for job, run in run_jobs(["figures", "tiering"], tenant).items()}
+    return {job: run.changed
+            for job, run in run_jobs(["figures", "tiering", "cadence"], tenant).items()}
 
 
 @pytest.mark.slow
@@ -417,7 +420,8 @@ def test_a_worker_killed_mid_night_loses_no_tenants_night(tenant_a, tenant_b, ki
                 assert AccountFigures.objects.count() == len(BOOKS)
         assert run_counts(victim)[("figures", "abandoned")] == 1
         for tenant in tenants:
-            assert _uninterrupted_changes(tenant) == {"figures": 0, "tiering": 0}, tenant.name
+            assert _uninterrupted_changes(tenant) == {"figures": 0, "tiering": 0,
+                                                      "cadence": 0}, tenant.name
     finally:
         holder.close()
         for worker in workers:

@@ -340,3 +340,37 @@ def test_settings_changes_are_append_only(client, admin_a, statement):
         with pytest.raises(ProgrammingError) as info, connection.cursor() as cursor:
             cursor.execute(statement)
     assert isinstance(info.value.__cause__, psycopg2.errors.InsufficientPrivilege)
+
+
+def test_admin_sets_when_visits_are_due_soon(client, admin_a):
+    login(client, admin_a)
+    assert Tenant.objects.get(pk=admin_a.tenant_id).cadence_due_soon_days == 7  # the default
+    form = {"time_zone": "Asia/Shanghai", "currency": "CNY", "default_language": "zh-hans"}
+    response = client.post(reverse("kam:tenant-settings"), {**form, "cadence_due_soon_days": "14"})
+    assert response.status_code == 302
+    assert Tenant.objects.get(pk=admin_a.tenant_id).cadence_due_soon_days == 14
+    [change] = TenantSettingsChange.unscoped_all_tenants.all()
+    assert change.changes == {"cadence_due_soon_days": [7, 14]}
+    body = client.get(reverse("kam:settings"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Visits due soon within (days): 7 → 14" in body
+    # Left empty: kept. Out of range or not a number: a form error, nothing changed.
+    assert client.post(reverse("kam:tenant-settings"), form).status_code == 302
+    assert Tenant.objects.get(pk=admin_a.tenant_id).cadence_due_soon_days == 14
+    for bad in ("91", "-1", "a week"):
+        response = client.post(reverse("kam:tenant-settings"),
+                                {**form, "cadence_due_soon_days": bad})
+        assert response.status_code == 400, bad
+        assert set(response.context["tenant_form"].errors) == {"cadence_due_soon_days"}
+    assert Tenant.objects.get(pk=admin_a.tenant_id).cadence_due_soon_days == 14
+
+
+def test_the_due_soon_rule_of_the_service(admin_a):
+    from django.core.exceptions import ValidationError
+
+    from kam.services import tenant_settings_update
+    from kam.tenancy import tenant_context
+
+    with tenant_context(admin_a.tenant), pytest.raises(ValidationError) as caught:
+        tenant_settings_update(time_zone="Asia/Shanghai", currency="CNY",
+                               default_language="zh-hans", cadence_due_soon_days=365)
+    assert set(caught.value.message_dict) == {"cadence_due_soon_days"}
