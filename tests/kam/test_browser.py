@@ -46,6 +46,7 @@ from kam.services import api_key_create
 from kam.tenancy import tenant_context
 from tests.conftest import FROZEN_AT
 from tests.factories import make_account
+from visits.visit.models import Visit
 
 # The live server's requests commit (transactional_db). The clock starts at the usual frozen instant
 # (the same dates and times on every run) and runs: Playwright's thread waits on asyncio timers.
@@ -300,8 +301,17 @@ def book(tenant_a) -> dict[str, Any]:
         calendar_entry_save(day=datetime.date(2026, 10, 9), kind=DayKind.HOLIDAY,
                             name="公司成立二十周年庆典暨年度表彰大会", source=EntrySource.COMPANY,
                             year=None)
+        # Visits for the cadence section and the coverage page: a leadership visit held
+        # 40 days ago, a business one 70 days ago (overdue for a strategic account).
+        for days, level in ((40, "leadership"), (70, "business")):
+            start = clock.now() - datetime.timedelta(days=days)
+            Visit.objects.create(tenant=tenant, account=account, owner=owner, level=level,
+                                 planned_start=start, objective="季度业务回顾暨新项目技术交流",
+                                 status="completed", summary="客户对交付满意。",
+                                 sentiment="positive", completed_at=start, completed_by=owner)
     run_job("figures", tenant)
     run_job("tiering", tenant)
+    run_job("cadence", tenant)
     with tenant_context(tenant):  # the admin's inbox: the import, and tier changes of theirs
         import_notify_finished(job_id=job.pk)
         notify_many(kind=TIER_CHANGED, occurred_at=clock.now(), items=[
@@ -359,6 +369,9 @@ def cases(account_id: int) -> list[Case]:
         Case("working calendar, a year without its schedule", reverse("kam:calendar") + "?year=2027"),
         Case("add a calendar day", reverse("kam:calendar-entry-add") + "?year=2026"),
         Case("import a year's schedule", reverse("kam:calendar-import") + "?year=2027"),
+        Case("360° page, cadence section", reverse("accounts:account-detail", args=[account_id]),
+             wait_for="#cadence-section"),
+        Case("visit coverage", reverse("visits:coverage")),
     ]
 
 
