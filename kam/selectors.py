@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kam.audit import ACTOR_USER
 from kam.models import CURRENCIES, TenantSettingsChange
@@ -26,7 +27,9 @@ def _setting_labels() -> dict[str, str]:
 
 
 def _value_label(field: str, value: str | int) -> str:
-    if not isinstance(value, str):  # a number of days
+    if field == "cadence_due_soon_days":  # calendar days (visits.cadence)
+        return ngettext("%(n)s day", "%(n)s days", int(value)) % {"n": value}
+    if not isinstance(value, str):
         return str(value)
     if field == "currency":
         return str(CURRENCIES.get(value, value))

@@ -352,7 +352,7 @@ def test_admin_sets_when_visits_are_due_soon(client, admin_a):
     [change] = TenantSettingsChange.unscoped_all_tenants.all()
     assert change.changes == {"cadence_due_soon_days": [7, 14]}
     body = client.get(reverse("kam:settings"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Visits due soon within (days): 7 → 14" in body
+    assert "Visits due soon within (days): 7 days → 14 days" in body
     # Left empty: kept. Out of range or not a number: a form error, nothing changed.
     assert client.post(reverse("kam:tenant-settings"), form).status_code == 302
     assert Tenant.objects.get(pk=admin_a.tenant_id).cadence_due_soon_days == 14
