@@ -159,3 +159,27 @@ def test_the_job_runs_after_tiering():
 
     assert job_prerequisites("cadence") == ("tiering",)
     assert job_names().index("cadence") > job_names().index("tiering")
+
+
+def test_behind_cadence_lists_overdue_and_due_soon_most_overdue_first(tenant_a, world, manager_a):
+    from visits.cadence.selectors import behind_cadence
+
+    run_job("cadence", tenant_a)
+    with tenant_context(tenant_a):
+        rows = behind_cadence(actor=Actor(tenant=tenant_a, membership=manager_a))
+    assert [(row.account.name, row.level, row.next_due_on) for row in rows] == [
+        ("Gamma", "technical", D(2026, 1, 10)), ("Beta", "business", D(2026, 4, 20)),
+        ("Acme", "technical", D(2026, 5, 14)), ("Beta", "technical", D(2026, 6, 1)),
+        ("Acme", "business", D(2026, 6, 20))]
+
+
+def test_days_are_the_companys(tenant_a, world):
+    # In Los Angeles the frozen moment is still Sunday 14 June, and every visit (10:00 in
+    # Shanghai) took place the day before on the company's clock.
+    tenant_a.time_zone = "America/Los_Angeles"
+    tenant_a.save(update_fields=["time_zone"])
+    run = run_job("cadence", tenant_a)
+    assert run.as_of == D(2026, 6, 14)
+    acme = rows(tenant_a, world.accounts["acme"])
+    assert acme["business"][:3] == (D(2026, 5, 19), D(2026, 6, 19), "due_soon")
+    assert acme["technical"][:3] == (D(2026, 2, 13), D(2026, 5, 13), "overdue")

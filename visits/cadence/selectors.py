@@ -40,6 +40,14 @@ def coverage_queryset(*, actor: Actor) -> QuerySet[CadenceStatus]:
     return cadence_visible_queryset(actor=actor).filter(next_due_on__isnull=False)
 
 
+def behind_cadence(*, actor: Actor, limit: int = 20) -> list[CadenceStatus]:
+    """The visible account × level rows that are overdue or due soon, most overdue first (for
+    "my day" and dashboards), with account and owner joined. One query."""
+    return list(coverage_queryset(actor=actor)
+                .filter(state__in=(CadenceState.OVERDUE, CadenceState.DUE_SOON))
+                .order_by("next_due_on", "id")[:limit])
+
+
 def account_cadence(*, account: Account) -> list[dict[str, Any]]:
     """The account's three levels, leadership first: its stored row (None before the first run
     that saw the account) and its active contacts at the level, counted now. Two queries."""
