@@ -28,7 +28,7 @@ from kam.models import (
     time_zone_names,
 )
 from kam.roles import Role
-from kam.services import TENANT_SETTINGS
+from kam.services import DUE_SOON_DAYS_MAX, TENANT_SETTINGS
 
 
 class ServiceErrors:
@@ -136,6 +136,12 @@ class TenantSettingsForm(ServiceErrors, forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}), help_text=_(
             "Working days after its due date: a follow-up still open then is escalated to your "
             "company's executives (its owner is told the night after it falls due)."))
+    # Not required: a form posted without it keeps the stored number.
+    cadence_due_soon_days = forms.IntegerField(
+        label=_("Visits due soon within (days)"), required=False, min_value=0,
+        max_value=DUE_SOON_DAYS_MAX, help_text=_(
+            "An account's next visit at a level shows as due soon this many days ahead "
+            "(default 7)."))
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {name: getattr(tenant, name) for name in TENANT_SETTINGS})

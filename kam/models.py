@@ -155,6 +155,11 @@ class Tenant(models.Model):
     # The tenant-local date whose daily notification digests have been sent (claimed like the
     # nightly run: kam.notify_mail.dispatch_digests).
     digest_dispatched_for = models.DateField(null=True, blank=True, editable=False)
+    # Visit cadence (visits.cadence): a visit due within this many days is "due soon".
+    cadence_due_soon_days = models.PositiveSmallIntegerField(
+        _("visits are due soon within (days)"), default=7,
+        validators=[MinValueValidator(0), MaxValueValidator(90)],
+        help_text=_("An account's next visit at a level shows as due soon this many days ahead."))
 
     class Meta:
         # What users call it: their company (the word "tenant" stays in the code).

@@ -25,10 +25,14 @@ def _setting_labels() -> dict[str, str]:
     return {"time_zone": _("Time zone"), "currency": _("Currency"),
             "default_language": _("Default language"),
             "visit_grace_working_days": _("Grace period for visit reports"),
-            "follow_up_escalation_working_days": _("Escalate overdue follow-ups after")}
+            "follow_up_escalation_working_days": _("Escalate overdue follow-ups after"),
+            "cadence_due_soon_days": _("Visits due soon within (days)")}
 
 
 def _value_label(field: str, value: str | int) -> str:
+    if field == "cadence_due_soon_days":  # calendar days (visits.cadence)
+        return ngettext("%(n)s day", "%(n)s days", int(value)) % {
+            "n": formats.number_format(int(value), force_grouping=True)}
     if field == "currency":
         return str(CURRENCIES.get(str(value), value))
     if field == "default_language":
@@ -36,7 +40,7 @@ def _value_label(field: str, value: str | int) -> str:
     if isinstance(value, int):
         return ngettext("%(n)s working day", "%(n)s working days", value) % {
             "n": formats.number_format(value, force_grouping=True)}
-    return value
+    return str(value)
 
 
 def settings_changes(*, limit: int) -> list[SettingsChangeLine]:

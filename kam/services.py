@@ -7,6 +7,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -235,17 +236,18 @@ def member_update(*, membership_id: int, role: str, is_active: bool,
 # --- the company's settings -----------------------------------------------------------------------
 
 TENANT_SETTINGS = ("time_zone", "currency", "default_language", "visit_grace_working_days",
-                   "follow_up_escalation_working_days")
+                   "follow_up_escalation_working_days", "cadence_due_soon_days")
 # The settings that are a number of working days, and their bounds.
 _WORKING_DAY_SETTINGS = {"visit_grace_working_days": (0, MAX_GRACE_WORKING_DAYS),
                          "follow_up_escalation_working_days": (1, MAX_ESCALATION_WORKING_DAYS)}
+# Visit cadence's "due soon" window (visits.cadence), in days.
+DUE_SOON_DAYS_MAX = 90
 
 
-def _tenant_settings_errors(tenant: Tenant, values: dict[str, str | int | None]
-                            ) -> dict[str, list[str]]:
+def _tenant_settings_errors(tenant: Tenant, values: dict[str, Any]) -> dict[str, list[str]]:
     """Every choice must be one the settings page offers (a stored value it no longer offers may
-    stay as it is), every number of working days within its bounds. None is "unknown" (a page's
-    field that did not parse): not judged."""
+    stay as it is), every number of days within its bounds. None is "unknown" (a page's field
+    that did not parse): not judged."""
     offered = {
         "time_zone": set(time_zone_names()),
         "currency": set(CURRENCIES),
@@ -266,18 +268,25 @@ def _tenant_settings_errors(tenant: Tenant, values: dict[str, str | int | None]
         if value is not None and (not isinstance(value, int) or not low <= value <= high):
             errors[field] = [_("Give a whole number of working days from %(low)d to %(high)d.")
                              % {"low": low, "high": high}]
+    days = values.get("cadence_due_soon_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int)
+                             or not 0 <= days <= DUE_SOON_DAYS_MAX):
+        errors["cadence_due_soon_days"] = [
+            _("Enter a whole number of days from 0 to %(max)d.") % {"max": DUE_SOON_DAYS_MAX}]
     return errors
 
 
 def tenant_settings_check(*, time_zone: str | None, currency: str | None,
                           default_language: str | None, visit_grace_working_days: int | None,
-                          follow_up_escalation_working_days: int | None) -> None:
+                          follow_up_escalation_working_days: int | None,
+                          cadence_due_soon_days: int | None = None) -> None:
     """The rules of ``tenant_settings_update`` without changing anything: ``ValidationError``
     with every error (a value None is unknown, and not judged)."""
     errors = _tenant_settings_errors(get_current_tenant(), {
         "time_zone": time_zone, "currency": currency, "default_language": default_language,
         "visit_grace_working_days": visit_grace_working_days,
-        "follow_up_escalation_working_days": follow_up_escalation_working_days})
+        "follow_up_escalation_working_days": follow_up_escalation_working_days,
+        "cadence_due_soon_days": cadence_due_soon_days})
     if errors:
         raise ValidationError(errors)
 
@@ -285,19 +294,23 @@ def tenant_settings_check(*, time_zone: str | None, currency: str | None,
 @transaction.atomic
 def tenant_settings_update(*, time_zone: str, currency: str, default_language: str,
                            visit_grace_working_days: int,
-                           follow_up_escalation_working_days: int) -> Tenant:
-    """Change the current tenant's time zone, currency, default language and the working days
-    of its visits' grace period and its follow-ups' escalation, and record what changed, who
-    changed it and when (``TenantSettingsChange``, append-only). Takes effect with the next
-    request: "today", the nightly run's 02:00 and every time shown follow the new zone; amounts
-    keep their numbers and show the new currency's code (nothing is converted); the next nightly
-    run judges visits and follow-ups by the new numbers (what it marked before stays)."""
+                           follow_up_escalation_working_days: int,
+                           cadence_due_soon_days: int | None = None) -> Tenant:
+    """Change the current tenant's time zone, currency, default language, the working days of its
+    visits' grace period and its follow-ups' escalation (and, unless None, how many days ahead a
+    visit is due soon), and record what changed, who changed it and when
+    (``TenantSettingsChange``, append-only). Takes effect with the next request: "today", the
+    nightly run's 02:00 and every time shown follow the new zone; amounts keep their numbers and
+    show the new currency's code (nothing is converted); the next nightly run judges visits,
+    follow-ups and cadence by the new numbers (what it marked before stays)."""
     current = get_current_tenant()
     tenant = Tenant.objects.select_for_update().get(pk=current.pk)
-    values: dict[str, str | int] = {
+    values: dict[str, Any] = {
         "time_zone": time_zone, "currency": currency, "default_language": default_language,
         "visit_grace_working_days": visit_grace_working_days,
         "follow_up_escalation_working_days": follow_up_escalation_working_days}
+    if cadence_due_soon_days is not None:
+        values["cadence_due_soon_days"] = cadence_due_soon_days
     errors = _tenant_settings_errors(tenant, dict(values))
     if errors:
         raise ValidationError(errors)

@@ -430,7 +430,9 @@ transaction: all or nothing); `contracts`, with `contracts/renewals-due/`; `tier
 (plan, change — a new start is a reschedule —, `visits/{id}/report/` completes one with our
 commitments as follow-ups, `visits/{id}/cancel/`) and `follow-ups` (`done`, `cancel`, `reopen`;
 a recurring one, done, is followed by the next), each with `bulk/` (up to 1,000 upserts by
-`external_id`, all or nothing).
+`external_id`, all or nothing); visit cadence, read-only: `accounts/{id}/cadence/` (each level
+against the tier's service standard: last visit, next due, state, compliance) and `coverage`
+(every account and level, filtered by `tier`, `level`, `state`, `gap`).
 Records your systems own carry your `external_id`, unique per company.
 
 **Lists.** Cursor pagination: follow the `next` and `previous` links; `page_size` 1–500 (default

@@ -4,4 +4,5 @@
 # isort: off
 from visits.visit import api as visit_api  # noqa: F401
 from visits.followups import api as followups_api  # noqa: F401
+from visits.cadence import api as cadence_api  # noqa: F401
 # isort: on

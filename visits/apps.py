@@ -33,3 +33,6 @@ class VisitsConfig(AppConfig):
                                                 url_name="visits:account-visits"))
         visit_notifications.register()
         follow_up_notifications.register()
+        from visits.cadence.apps import cadence_ready
+
+        cadence_ready()

@@ -24,3 +24,4 @@ __all__ = [
     "FollowUp", "FollowUpSource", "FollowUpStatus", "Recurrence", "RecurrenceUnit", "Sentiment",
     "Visit", "VisitAttendee", "VisitChannel", "VisitContact", "VisitLevel", "VisitStatus",
 ]
+from visits.cadence.models import CadenceState, CadenceStatus  # noqa: F401 (cadence)

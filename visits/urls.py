@@ -5,6 +5,6 @@ from django.urls import include, path
 
 app_name = "visits"
 
-CONCEPTS = ("visit", "followups")
+CONCEPTS = ("visit", "followups", "cadence")
 
 urlpatterns = [path("", include(f"visits.{concept}.urls")) for concept in CONCEPTS]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.account.filters import AccountFilter
 from accounts.account.forms import PICKER_MATCHES, AccountForm
+from accounts.account.list_columns import list_columns, with_list_columns
 from accounts.account.models import Account
 from accounts.account.selectors import (
     account_children,
@@ -25,6 +26,7 @@ from accounts.account.services import (
     account_delete,
     account_update,
 )
+from kam import clock
 from kam.decorators import tenant_page
 from kam.jobs import data_as_of
 from kam.lists import SortOptions, filtered_page, form_page, get_or_404
@@ -44,7 +46,9 @@ def _get_visible(request: HttpRequest, account_id: int) -> Account:
 @tenant_page()
 def account_list(request: HttpRequest) -> HttpResponse:
     # The tier column: the account's tier state joined into the page's one query.
-    queryset = account_list_queryset(actor=request.actor).select_related("tier_state")
+    # Other apps' columns (list_columns) are annotations of the same query.
+    queryset = with_list_columns(
+        account_list_queryset(actor=request.actor).select_related("tier_state"))
     filterset = AccountFilter(request.GET or None, queryset=queryset, request=request)
     invalid = filterset.is_bound and not filterset.is_valid()
     return render(request, "accounts/account_list.html", {
@@ -52,6 +56,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
         **filtered_page(request, filterset, sort=SORT),
         "tiers_as_of": data_as_of("tiering"),
         "tenant_time_zone": request.actor.tenant.time_zone,
+        "list_columns": list_columns(), "today": clock.today(request.actor.tenant),
     }, status=400 if invalid else 200)
 
 

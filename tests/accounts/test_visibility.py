@@ -35,7 +35,7 @@ from kam.lists import get_or_404
 from kam.roles import Actor
 from kam.tenancy import tenant_context
 from tests.factories import make_account
-from visits.models import FollowUp, Visit
+from visits.models import CadenceStatus, FollowUp, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +68,9 @@ BUILDERS: dict[type[models.Model], Callable[[Account, Any], models.Model]] = {
         planned_start=datetime.datetime(2026, 6, 1, 2, tzinfo=datetime.UTC)),
     FollowUp: lambda account, member: FollowUp.objects.create(
         account=account, owner=member, title="报价", due_on=datetime.date(2026, 6, 30)),
+    CadenceStatus: lambda account, member: CadenceStatus.objects.create(
+        account=account, level="business", required_per_year=12, state="on_track",
+        next_due_on=datetime.date(2026, 7, 1), completed_12m=0, required_12m=0, contact_count=0),
 }
 
 

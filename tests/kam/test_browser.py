@@ -334,8 +334,17 @@ def book(tenant_a) -> dict[str, Any]:
                 tenant=tenant, account=account, owner=owner_of, title=title,
                 due_on=today + datetime.timedelta(days=days), source=source,
                 visit=visit["reported"] if source == "visit" else None)
+        # Visits for the cadence section and the coverage page: a leadership visit held
+        # 40 days ago, a business one 70 days ago (overdue for a strategic account).
+        for days, level in ((40, "leadership"), (70, "business")):
+            start = clock.now() - datetime.timedelta(days=days)
+            Visit.objects.create(tenant=tenant, account=account, owner=owner, level=level,
+                                 planned_start=start, objective="季度业务回顾暨新项目技术交流",
+                                 status="completed", summary="客户对交付满意。",
+                                 sentiment="positive", completed_at=start, completed_by=owner)
     run_job("figures", tenant)
     run_job("tiering", tenant)
+    run_job("cadence", tenant)
     with tenant_context(tenant):  # the admin's inbox: the import, and tier changes of theirs
         import_notify_finished(job_id=job.pk)
         notify_many(kind=TIER_CHANGED, occurred_at=clock.now(), items=[
@@ -398,6 +407,9 @@ def cases(account_id: int, visits: dict[str, Any]) -> list[Case]:
         Case("the visit report form", reverse("visits:visit-report",
                                               args=[visits["to_report"].pk])),
         Case("follow-ups", reverse("visits:follow-up-list") + "?view=all"),
+        Case("360° page, cadence section", reverse("accounts:account-detail", args=[account_id]),
+             wait_for="#cadence-section"),
+        Case("visit coverage", reverse("visits:coverage")),
     ]
 
 

@@ -48,6 +48,9 @@ def test_run_nightly_records_one_run_per_tenant_and_is_idempotent(tenant_a, tena
         tiering = JobRun.objects.get(job="tiering")  # every job, figures first
         assert (tiering.examined, tiering.changed) == (3, 3)
         assert tiering.started_at >= latest.finished_at
+        cadence = JobRun.objects.get(job="cadence")  # then visit cadence: 3 accounts × 3 levels
+        assert (cadence.examined, cadence.changed) == (9, 9)
+        assert cadence.started_at >= tiering.finished_at
         assert JobRun.objects.count() == 1 + len(jobs.job_names())  # figures twice, every job
     with tenant_context(tenant_b):
         assert JobRun.objects.count() == 1

@@ -363,7 +363,8 @@ EXPECTED = {"X": "strategic", "Y": "key", "Z": "general"}
 def _uninterrupted_changes(tenant: Tenant) -> dict[str, int]:
     """What an uninterrupted run would change now: nothing, if the recovered night left every
     row as an uninterrupted run leaves it."""
-    return {job: run.changed for job, run in run_jobs(["figures", "tiering"], tenant).items()}
+    return {job: run.changed
+            for job, run in run_jobs(["figures", "tiering", "cadence"], tenant).items()}
 
 
 @pytest.mark.slow
@@ -423,7 +424,8 @@ def test_a_worker_killed_mid_night_loses_no_tenants_night(tenant_a, tenant_b, ki
                 assert AccountFigures.objects.count() == len(BOOKS)
         assert run_counts(victim)[("figures", "abandoned")] == 1
         for tenant in tenants:
-            assert _uninterrupted_changes(tenant) == {"figures": 0, "tiering": 0}, tenant.name
+            assert _uninterrupted_changes(tenant) == {"figures": 0, "tiering": 0,
+                                                      "cadence": 0}, tenant.name
     finally:
         holder.close()
         for worker in workers:

@@ -480,7 +480,7 @@ def test_beat_dispatch_through_redis_and_a_worker_process_tiers_every_tenant(ten
 
         def done() -> bool:
             assert worker.poll() is None, f"the worker exited:\n{log.read_text()[-4000:]}"
-            return all(run_counts(t).get(("tiering", "succeeded")) for t in (tenant_a, tenant_b))
+            return all(run_counts(t).get(("cadence", "succeeded")) for t in (tenant_a, tenant_b))
 
         wait_for(done, "the worker did not run the dispatcher and both tenants' jobs", log,
                  deadline)
@@ -499,6 +499,10 @@ def test_beat_dispatch_through_redis_and_a_worker_process_tiers_every_tenant(ten
                 [("", "strategic", "computed", tiering_run.pk),
                  ("", "key", "computed", tiering_run.pk),
                  ("", "general", "computed", tiering_run.pk)])
+            # Then visit cadence from the new tiers: 3 accounts × 3 levels.
+            cadence_run = JobRun.objects.get(job="cadence")
+            assert (cadence_run.examined, cadence_run.changed) == (9, 9)
+            assert cadence_run.started_at >= tiering_run.finished_at
         with tenant_context(tenant_b):
             assert TierChange.objects.count() == 2
         # It wrote to the test database (above) as the application role: the worker's start-up

@@ -395,3 +395,39 @@ def test_the_services_rules_hold_without_the_form(admin_a):
                                follow_up_escalation_working_days=0)
     assert set(info.value.message_dict) == {"visit_grace_working_days",
                                             "follow_up_escalation_working_days"}
+
+
+def test_admin_sets_when_visits_are_due_soon(client, admin_a):
+    login(client, admin_a)
+    assert Tenant.objects.get(pk=admin_a.tenant_id).cadence_due_soon_days == 7  # the default
+    form = {"time_zone": "Asia/Shanghai", "currency": "CNY", "default_language": "zh-hans",
+            "visit_grace_working_days": "2", "follow_up_escalation_working_days": "3"}
+    response = client.post(reverse("kam:tenant-settings"), {**form, "cadence_due_soon_days": "14"})
+    assert response.status_code == 302
+    assert Tenant.objects.get(pk=admin_a.tenant_id).cadence_due_soon_days == 14
+    [change] = TenantSettingsChange.unscoped_all_tenants.all()
+    assert change.changes == {"cadence_due_soon_days": [7, 14]}
+    body = client.get(reverse("kam:settings"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Visits due soon within (days): 7 days → 14 days" in body
+    # Left empty: kept. Out of range or not a number: a form error, nothing changed.
+    assert client.post(reverse("kam:tenant-settings"), form).status_code == 302
+    assert Tenant.objects.get(pk=admin_a.tenant_id).cadence_due_soon_days == 14
+    for bad in ("91", "-1", "a week"):
+        response = client.post(reverse("kam:tenant-settings"),
+                                {**form, "cadence_due_soon_days": bad})
+        assert response.status_code == 400, bad
+        assert set(response.context["tenant_form"].errors) == {"cadence_due_soon_days"}
+    assert Tenant.objects.get(pk=admin_a.tenant_id).cadence_due_soon_days == 14
+
+
+def test_the_due_soon_rule_of_the_service(admin_a):
+    from django.core.exceptions import ValidationError
+
+    from kam.services import tenant_settings_update
+    from kam.tenancy import tenant_context
+
+    with tenant_context(admin_a.tenant), pytest.raises(ValidationError) as caught:
+        tenant_settings_update(time_zone="Asia/Shanghai", currency="CNY",
+                               default_language="zh-hans", visit_grace_working_days=2,
+                               follow_up_escalation_working_days=3, cadence_due_soon_days=365)
+    assert set(caught.value.message_dict) == {"cadence_due_soon_days"}

@@ -118,6 +118,9 @@ PAGES: dict[str, Page] = {
                                                   "accuracy": "20"}),
     # The 360° page's visits section (htmx), of account A1.
     "visits:account-visits": Page({"GET": (200, 404, 200, 200, L, 404, L)}),
+    # Cadence: the 360° page's section (htmx) of account A1, and coverage over what one sees.
+    "visits:account-cadence": Page({"GET": (200, 404, 200, 200, L, 404, L)}),
+    "visits:coverage": Page({"GET": (200, 200, 200, 200, L, 200, L)}),
 
     "visits:follow-up-list": Page({"GET": (200, 200, 200, 200, L, 200, L)}),
     "visits:follow-up-create": Page({"GET": (200, 200, 200, 403, L, 200, L),
@@ -186,4 +189,8 @@ OPERATIONS: dict[str, Op] = {
                                    params={"id": "follow_up_done"}),
     "follow_ups_bulk_create":   Op((200, 400, 200, 403, 403, 400, 400),
                                    body=lambda w: [_follow_up_json(w, external_id="MATRIX-F-1")]),
+
+    # Cadence, read-only: an account's levels (a 404 for whoever does not see it), coverage rows.
+    "accounts_cadence_list":    Op((200, 404, 200, 200, 200, 404, 404)),
+    "coverage_list":            Op((200, 200, 200, 200, 200, 200, 200)),
 }

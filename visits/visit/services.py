@@ -29,6 +29,7 @@ from kam.notify import notify_many
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
 from kam.validation import Errors, apply_changes, clean_and_raise
+from visits.cadence.services import cadence_visit_changed
 from visits.visit.models import Sentiment, Visit, VisitAttendee, VisitContact, VisitStatus
 from visits.visit.notifications import VISIT_MISSED
 from visits.visit.rules import VisitRow, schedule_change, visit_rules
@@ -142,6 +143,7 @@ def visit_update(*, actor: Actor, visit: Visit, data: dict[str, Any]) -> Visit:
     attendees, contacts, levels = _apply(actor=actor, visit=visit, data=data)
     visit.save()
     _save_attendees(visit, attendees, contacts, levels)
+    cadence_visit_changed(account_id=visit.account_id)
     return visit
 
 
@@ -186,6 +188,7 @@ def visit_cancel(*, actor: Actor, visit: Visit, reason: str) -> Visit:
     visit.cancelled_at = clock.now()
     visit.cancelled_by = actor.membership
     visit.save()
+    cadence_visit_changed(account_id=visit.account_id)
     return visit
 
 
@@ -262,6 +265,7 @@ def visit_complete(*, actor: Actor, visit: Visit, report: dict[str, Any],
         _set_checkin(visit, checkin)
     visit.save()
     follow_ups_from_commitments(actor=actor, visit=visit, commitments=commitments)
+    cadence_visit_changed(account_id=visit.account_id)
     return visit
 
 
