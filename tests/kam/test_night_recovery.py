@@ -191,7 +191,7 @@ def test_a_skipped_prerequisite_blocks_the_job_and_leaves_the_night_unfinished(
     with other_session.cursor() as cursor:  # a dead run's backend still holds the figures lock
         cursor.execute("SELECT pg_advisory_lock(hashtext('kam.job:figures'), %s)", [tenant_a.pk])
     result = run_tenant_nightly.apply(kwargs={"tenant_id": tenant_a.pk, "night": today.isoformat()})
-    assert result.get() == outcomes(figures="skipped", tiering="blocked")
+    assert result.get() == outcomes(figures="skipped", tiering="blocked", cadence="blocked")
     with tenant_context(tenant_a):
         blocked = JobRun.objects.get(job="tiering")
         assert not AccountTier.objects.exists()  # no tiers on stale figures
@@ -210,7 +210,7 @@ def test_a_failed_prerequisite_blocks_the_job_and_the_night_is_done(tenant_a, mo
     monkeypatch.setitem(jobs._JOBS, "figures", broken)
     today = clock.today(tenant_a)
     result = run_tenant_nightly.apply(kwargs={"tenant_id": tenant_a.pk, "night": today.isoformat()})
-    assert result.get() == outcomes(figures="failed", tiering="blocked")
+    assert result.get() == outcomes(figures="failed", tiering="blocked", cadence="blocked")
     assert state(tenant_a)[:2] == (today, today)  # a bug: recorded, not rerun all night
 
 
