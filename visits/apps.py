@@ -27,3 +27,17 @@ class VisitsConfig(AppConfig):
             register_timeline_source(source)
         register_profile_section(ProfileSection(key="visits", title=_("Visits and follow-ups"),
                                                 url_name="visits:account-visits"))
+        _register_my_day()
+
+
+def _register_my_day() -> None:
+    """My day's sections (kam.myday): this week's visits, the follow-ups due by Sunday."""
+    from kam.myday import MyDaySection, register_my_day_section
+    from visits.myday import my_day_follow_ups, my_day_visits
+
+    register_my_day_section(MyDaySection(key="visits", title=_("Visits this week"),
+                                         template="visits/_my_day_visits.html",
+                                         load=my_day_visits, order=10))
+    register_my_day_section(MyDaySection(key="follow-ups", title=_("Follow-ups due"),
+                                         template="visits/_my_day_follow_ups.html",
+                                         load=my_day_follow_ups, order=20))

@@ -56,10 +56,11 @@ def build(tenant: Tenant, token: str, *, owner: Membership, teammate: Membership
 
 PAGES: dict[str, Page] = {
 
-    # Public: the start page redirects (to the account list, or on to the login page).
-    "kam:home": Page({"GET": every(302)}),
+    # My day: every member's own (tenant B's admin sees theirs, nothing of tenant A's); anonymous
+    # to the login page.
+    "kam:home": Page({"GET": (200, 200, 200, 200, L, 200, L), "POST": every(405)}),
     "kam:healthz": Page({"GET": every(200)}),
-    # redirect_authenticated_user: a logged-in user is sent on to the account list.
+    # redirect_authenticated_user: a logged-in user is sent on to my day.
     # A wrong password re-shows the form (keys have no session); failures count towards the
     # lockout (django-axes), but each request here is rolled back.
     "kam:login": Page({"GET": (302, 302, 302, 302, 200, 302, 200),
