@@ -28,6 +28,18 @@ class VisitsConfig(AppConfig):
         register_profile_section(ProfileSection(key="visits", title=_("Visits and follow-ups"),
                                                 url_name="visits:account-visits"))
         _register_my_day()
+        _register_feed()
+
+
+def _register_feed() -> None:
+    """The member's calendar feed's sources (kam.feed): their visits, their open follow-ups."""
+    from kam.feed import FeedSource, register_feed_source
+    from visits.feed import follow_up_events, visit_events
+
+    register_feed_source(FeedSource(key="visits", label=_("Your visits"), load=visit_events,
+                                    order=10))
+    register_feed_source(FeedSource(key="follow-ups", label=_("Your open follow-ups"),
+                                    load=follow_up_events, order=20))
 
 
 def _register_my_day() -> None:
