@@ -29,7 +29,9 @@ class FeedOptionsForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["optional"].choices = [(s.key, s.label) for s in feed.optional_sources()]
+        field = self.fields["optional"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(s.key, s.label) for s in feed.optional_sources()]
 
 
 def _page(request: KamRequest, *, form: FeedOptionsForm | None = None, link: str = "",
