@@ -29,6 +29,10 @@ class VisitsConfig(AppConfig):
                                                 url_name="visits:account-visits"))
         _register_my_day()
         _register_feed()
+        from accounts.demo.services import register_demo_step
+        from visits.demo import seed_visits
+
+        register_demo_step(seed_visits)
 
 
 def _register_feed() -> None:
