@@ -52,3 +52,14 @@ class AccountsConfig(AppConfig):
         register_tenant_setup(standards_seed)
         tiering_notifications.register()
         import_notifications.register()
+        _register_my_day()
+
+
+def _register_my_day() -> None:
+    """My day's section of the app (kam.myday): the tier changes since the previous login."""
+    from accounts.tiering.myday import my_day_tier_changes
+    from kam.myday import MyDaySection, register_my_day_section
+
+    register_my_day_section(MyDaySection(
+        key="tier-changes", title=_("Tier changes"), template="accounts/_my_day_tier_changes.html",
+        load=my_day_tier_changes, order=90))

@@ -331,6 +331,9 @@ class OutboxMessage(models.Model):
 # The working calendar's models live beside the functions that read them (kam.calendar).
 from kam.calendar_models import CalendarEntry, CalendarSettings  # noqa: E402, F401
 
+# A member's calendar feed (kam.feed).
+from kam.feed_models import CalendarFeed  # noqa: E402, F401
+
 # Notifications (kam.notify): their tables live in a module of their own.
 from kam.notify_models import (  # noqa: E402, F401
     EmailPreference,

@@ -291,7 +291,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "kam:login"
-LOGIN_REDIRECT_URL = "accounts:account-list"
+LOGIN_REDIRECT_URL = "kam:home"  # my day (kam.myday)
 LOGOUT_REDIRECT_URL = "kam:login"
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True

@@ -13,7 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from kam import calendar_views, job_views, notify_views, views
+from kam import calendar_views, feed_views, job_views, notify_views, views
 from kam.api import routes
 
 kam_patterns = [
@@ -49,6 +49,11 @@ kam_patterns = [
          name="notifications-read-all"),
     path("notifications/settings/", notify_views.notification_settings,
          name="notification-settings"),
+    path("calendar-feed/", feed_views.feed_settings, name="feed-settings"),
+    path("calendar-feed/link/", feed_views.feed_link, name="feed-link"),
+    path("calendar-feed/options/", feed_views.feed_options, name="feed-options"),
+    path("calendar-feed/off/", feed_views.feed_off, name="feed-off"),
+    path("calendar-feed/<str:token>.ics", feed_views.feed_file, name="feed"),
 ]
 
 api_patterns = [

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 import redis
 from django.conf import settings
 from django.contrib import messages
@@ -7,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -26,6 +29,7 @@ from kam.forms import (
 from kam.lists import rule_errors
 from kam.middleware import SESSION_TENANT_KEY, KamRequest
 from kam.models import ApiKey, Membership, person_name_order
+from kam.myday import SESSION_PREVIOUS_LOGIN, MyDayScope, my_day
 from kam.roles import Perm
 from kam.selectors import settings_changes
 from kam.tenancy import get_current_tenant
@@ -55,8 +59,42 @@ def healthz(request: HttpRequest) -> JsonResponse:
                         status=200 if healthy else 503)
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect(settings.LOGIN_REDIRECT_URL)  # the first page of the product
+@require_GET
+@tenant_page()
+def home(request: KamRequest) -> HttpResponse:
+    """My day (kam.myday): a manager's own day; an executive's or administrator's portfolio, the
+    whole company's or, with the team filter, one member's."""
+    actor = request.actor
+    assert actor is not None and request.membership is not None  # tenant_page
+    portfolio = actor.can(Perm.ACCOUNT_VIEW_ALL)
+    members = list(Membership.objects.filter(is_active=True).select_related("user")
+                   .order_by(person_name_order(), "id")) if portfolio else []
+    member_id: int | None = request.membership.pk
+    if portfolio:
+        wanted = request.GET.get("member", "")
+        # The whole company unless a member of it is chosen; anything else shows the whole company.
+        member_id = next((m.pk for m in members if str(m.pk) == wanted), None)
+    since = request.session.get(SESSION_PREVIOUS_LOGIN)
+    scope = MyDayScope(actor=actor, today=clock.today(), now=clock.now(), member_id=member_id,
+                       since=_parse_instant(since))
+    return render(request, "kam/my_day.html", {
+        # Each section drawn with its own context (its template sees scope and today too).
+        "sections": [(section, render_to_string(section.template, {
+            **context, "scope": scope, "today": scope.today}, request=request))
+            for section, context in my_day(scope)],
+        "scope": scope,
+        "portfolio": portfolio,
+        "members": members,
+        "calendar_warnings": calendar_warnings(today=scope.today),
+        "can_manage_calendar": actor.can(Perm.SETTINGS_MANAGE),
+    })
+
+
+def _parse_instant(value: object) -> datetime.datetime | None:
+    try:
+        return datetime.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 @require_POST

@@ -36,3 +36,33 @@ class VisitsConfig(AppConfig):
         from visits.cadence.apps import cadence_ready
 
         cadence_ready()
+        _register_my_day()
+        _register_feed()
+        from accounts.demo.services import register_demo_step
+        from visits.demo import seed_visits
+
+        register_demo_step(seed_visits)
+
+
+def _register_feed() -> None:
+    """The member's calendar feed's sources (kam.feed): their visits, their open follow-ups."""
+    from kam.feed import FeedSource, register_feed_source
+    from visits.feed import follow_up_events, visit_events
+
+    register_feed_source(FeedSource(key="visits", label=_("Your visits"), load=visit_events,
+                                    order=10))
+    register_feed_source(FeedSource(key="follow-ups", label=_("Your open follow-ups"),
+                                    load=follow_up_events, order=20))
+
+
+def _register_my_day() -> None:
+    """My day's sections (kam.myday): this week's visits, the follow-ups due by Sunday."""
+    from kam.myday import MyDaySection, register_my_day_section
+    from visits.myday import my_day_follow_ups, my_day_visits
+
+    register_my_day_section(MyDaySection(key="visits", title=_("Visits this week"),
+                                         template="visits/_my_day_visits.html",
+                                         load=my_day_visits, order=10))
+    register_my_day_section(MyDaySection(key="follow-ups", title=_("Follow-ups due"),
+                                         template="visits/_my_day_follow_ups.html",
+                                         load=my_day_follow_ups, order=20))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict, cast
@@ -284,6 +285,18 @@ def _ensure_policy(spec: DemoTenant, admin: Membership) -> None:
                      note="Revenue steps in USD (the built-in defaults are in CNY).")
 
 
+# What other apps add to the demo (their visits, reminders …), each called per demo tenant after
+# its profile: ``step(tenant=…, language=…, seed=…, today=…)``, registered from their ready().
+DemoStep = Callable[..., dict[str, int]]
+_DEMO_STEPS: list[DemoStep] = []
+
+
+def register_demo_step(step: DemoStep) -> DemoStep:
+    if step not in _DEMO_STEPS:
+        _DEMO_STEPS.append(step)
+    return step
+
+
 def seed_demo(*, today: datetime.date | None = None) -> dict[str, int]:
     """Seed both demo tenants. The profile (transactions, contracts, contacts who left, the
     override's expiry) is built relative to ``today`` — by default each tenant's own today
@@ -298,6 +311,10 @@ def seed_demo(*, today: datetime.date | None = None) -> dict[str, int]:
     for seed, spec in enumerate((HUADONG, PACIFIC), start=2026):
         seed_profile(spec, seed, today=today)
     _ensure_override(Tenant.objects.get(slug=HUADONG.slug), today=today)
+    for step in _DEMO_STEPS:
+        for seed, spec in enumerate((HUADONG, PACIFIC), start=2026):
+            step(tenant=Tenant.objects.get(slug=spec.slug), language=spec.language, seed=seed,
+                 today=today)
     return result
 
 

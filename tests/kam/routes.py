@@ -10,7 +10,8 @@ from typing import Any
 from kam import clock
 from kam.calendar_models import DayKind, EntrySource
 from kam.calendar_services import calendar_entry_save
-from kam.models import Membership, Notification, Tenant
+from kam.feed import feed_link_create
+from kam.models import CalendarFeed, Membership, Notification, Tenant
 from kam.notify import notify
 from kam.services import api_key_create
 from kam.tenancy import tenant_context
@@ -32,6 +33,10 @@ LITERAL_PARAMS = {
     "url": lambda w: "no-such-page/",
     "content_type_id": lambda w: content_type_id(),
     "path": lambda w: "kam/kam.css",
+    # The owner's calendar feed link with its secret's end changed: a link is a credential of its
+    # own, the same for every identity, so the matrix checks that a wrong one finds nothing (the
+    # right one's content: tests/visits/test_feed.py).
+    "token": lambda w: w.a["owner_feed_token"][:-4] + "xxxx",
 }
 
 
@@ -48,7 +53,11 @@ def build(tenant: Tenant, token: str, *, owner: Membership, teammate: Membership
         notify(kind=register_ping(), key=f"{token}:ping", recipients=[owner],
                data={"name": f"{token}1 ping", "n": 1}, occurred_at=clock.now())
         owner_notification = Notification.objects.get(recipient=owner)
-    return {"revocable_key": revocable_key, "target_member": target,
+        # The owner's calendar feed; read "just now", so reading it again writes nothing.
+        feed, feed_token = feed_link_create(membership=owner)
+        CalendarFeed.objects.filter(pk=feed.pk).update(
+            last_fetched_at=clock.now() + datetime.timedelta(days=1))
+    return {"owner_feed_token": feed_token, "revocable_key": revocable_key, "target_member": target,
             "calendar_entry": calendar_entry, "owner_notification": owner_notification}
 
 
@@ -56,10 +65,11 @@ def build(tenant: Tenant, token: str, *, owner: Membership, teammate: Membership
 
 PAGES: dict[str, Page] = {
 
-    # Public: the start page redirects (to the account list, or on to the login page).
-    "kam:home": Page({"GET": every(302)}),
+    # My day: every member's own (tenant B's admin sees theirs, nothing of tenant A's); anonymous
+    # to the login page.
+    "kam:home": Page({"GET": (200, 200, 200, 200, L, 200, L), "POST": every(405)}),
     "kam:healthz": Page({"GET": every(200)}),
-    # redirect_authenticated_user: a logged-in user is sent on to the account list.
+    # redirect_authenticated_user: a logged-in user is sent on to my day.
     # A wrong password re-shows the form (keys have no session); failures count towards the
     # lockout (django-axes), but each request here is rolled back.
     "kam:login": Page({"GET": (302, 302, 302, 302, 200, 302, 200),
@@ -109,6 +119,18 @@ PAGES: dict[str, Page] = {
     "kam:notification-open": Page({"GET": (303, 404, 404, 404, L, 404, L), "POST": every(405)}),
     "kam:notifications-read-all": Page({"GET": every(405),
                                         "POST": (303, 303, 303, 303, L, 303, L)}),
+    # The member's calendar feed: their own settings (no feed yet for the identities but the
+    # owner: a new link is made on POST, nothing to change or turn off: back to the page or 404).
+    # The feed itself is read with its link alone (no session, no key): a wrong link is a 404
+    # for everyone.
+    "kam:feed-settings": Page({"GET": (200, 200, 200, 200, L, 200, L), "POST": every(405)}),
+    "kam:feed-link": Page({"GET": (200, 302, 302, 302, L, 302, L),
+                           "POST": (200, 200, 200, 200, L, 200, L)}, body=lambda w: {}),
+    "kam:feed-options": Page({"GET": every(405), "POST": (302, 404, 404, 404, L, 404, L)},
+                             body=lambda w: {}),
+    "kam:feed-off": Page({"GET": (200, 302, 302, 302, L, 302, L),
+                          "POST": (302, 302, 302, 302, L, 302, L)}),
+    "kam:feed": Page({"GET": every(404), "POST": every(405)}),
     "kam:notification-settings": Page({"GET": (200, 200, 200, 200, L, 200, L),
                                        "POST": (302, 302, 302, 302, L, 302, L)},
                                       body=lambda w: {"email": "never", "language": "en"}),

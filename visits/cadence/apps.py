@@ -1,6 +1,6 @@
 """What visit cadence plugs into the seams (called from ``VisitsConfig.ready``): its nightly job,
-the visibility selector of its rows, the 360° page's cadence section and the account list's
-"next visit due" column."""
+the visibility selector of its rows, the 360° page's cadence section, the account list's
+"next visit due" column and my day's accounts behind on visits."""
 
 from __future__ import annotations
 
@@ -21,3 +21,9 @@ def cadence_ready() -> None:
     register_list_column(ListColumn(key="next_visit_due", title=_("Next visit due"),
                                     annotations=next_visit_due_annotation,
                                     cell_template="visits/cadence/_next_due_cell.html"))
+    from kam.myday import MyDaySection, register_my_day_section
+    from visits.cadence.myday import my_day_behind_cadence
+
+    register_my_day_section(MyDaySection(key="cadence", title=_("Accounts behind on visits"),
+                                         template="visits/cadence/_my_day.html",
+                                         load=my_day_behind_cadence, order=30))
