@@ -410,6 +410,7 @@ def cases(account_id: int, visits: dict[str, Any]) -> list[Case]:
         Case("360° page, cadence section", reverse("accounts:account-detail", args=[account_id]),
              wait_for="#cadence-section"),
         Case("visit coverage", reverse("visits:coverage")),
+        Case("calendar feed", reverse("kam:feed-settings")),
     ]
 
 
