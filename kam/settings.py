@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "kam",
     "accounts",
     "visits",
+    "care",
     "satisfaction",
     "risk",
 ]
