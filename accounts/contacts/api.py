@@ -28,7 +28,8 @@ class ContactSerializer(JsonTypedSerializer):
         fields = [
             "id", "account", "account_name", "name", "title", "department", "level",
             "buying_role", "relationship_strength", "phone", "email", "wechat_id", "birthday",
-            "birthday_is_lunar", "is_active", "left_on", "notes", "external_id", "created_at",
+            "birthday_is_lunar", "birthday_lunar_leap", "is_active", "left_on", "care_opt_out",
+            "notes", "external_id", "created_at",
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
