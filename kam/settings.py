@@ -431,7 +431,8 @@ transaction: all or nothing); `contracts`, with `contracts/renewals-due/`; `tier
 (plan, change — a new start is a reschedule —, `visits/{id}/report/` completes one with our
 commitments as follow-ups, `visits/{id}/cancel/`) and `follow-ups` (`done`, `cancel`, `reopen`;
 a recurring one, done, is followed by the next), each with `bulk/` (up to 1,000 upserts by
-`external_id`, all or nothing).
+`external_id`, all or nothing); `care-reminders` (birthdays, festivals and contract
+anniversaries coming up, made each night for the account's owner; `dismiss/`).
 Records your systems own carry your `external_id`, unique per company.
 
 **Lists.** Cursor pagination: follow the `next` and `previous` links; `page_size` 1–500 (default
