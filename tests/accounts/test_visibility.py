@@ -29,6 +29,7 @@ from accounts.team.models import AccountTeamMember
 from accounts.tiering.models import AccountTier, TierChange
 from accounts.tiering.services import tier_policy_ensure
 from accounts.transactions.models import Transaction
+from care.models import CareReminder
 from kam import visibility
 from kam.api import TenantViewSet, routes
 from kam.lists import get_or_404
@@ -68,6 +69,9 @@ BUILDERS: dict[type[models.Model], Callable[[Account, Any], models.Model]] = {
         planned_start=datetime.datetime(2026, 6, 1, 2, tzinfo=datetime.UTC)),
     FollowUp: lambda account, member: FollowUp.objects.create(
         account=account, owner=member, title="报价", due_on=datetime.date(2026, 6, 30)),
+    CareReminder: lambda account, member: CareReminder.objects.create(
+        account=account, owner=member, occasion="anniversary", year=2026,
+        occurs_on=datetime.date(2026, 6, 30), contract=BUILDERS[Contract](account, member)),
 }
 
 
