@@ -184,5 +184,12 @@ class CareReminder(TenantOwned):
         return self.get_occasion_display()
 
     @property
+    def person(self) -> str:
+        """Whom it is about: the contact's name, or the contract's number."""
+        if self.contact is not None:
+            return self.contact.name
+        return self.contract.number if self.contract is not None else ""
+
+    @property
     def is_open(self) -> bool:
         return self.status == ReminderStatus.OPEN

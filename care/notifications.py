@@ -58,10 +58,9 @@ def notify_new_reminders(*, ids: list[int], occurred_at: datetime.datetime) -> i
             .select_related("account", "contact", "contract", "festival").order_by("id"))
     items = []
     for reminder in rows:
-        person = reminder.contact.name if reminder.contact else reminder.contract.number  # type: ignore[union-attr]
         items.append((f"care-reminder:{reminder.pk}", [reminder.owner_id], {
             "reminder_id": reminder.pk, "account_id": reminder.account_id,
-            "account_name": reminder.account.name, "person": person,
+            "account_name": reminder.account.name, "person": reminder.person,
             "occasion": reminder.occasion,
             "festival_name": reminder.festival.name if reminder.festival else "",
             "lunar": bool(reminder.contact and reminder.contact.birthday_is_lunar),

@@ -12,7 +12,6 @@ from django.db import connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.contacts.models import Contact
 from care import sql
 from care.calendar import lunar_date, lunar_hits, lunar_of, solar_date, solar_hits
 from care.models import (
@@ -151,10 +150,9 @@ def care_reminder_dismiss(*, actor: Actor, reminder: CareReminder) -> CareRemind
 def care_follow_up_initial(*, reminder: CareReminder) -> dict[str, Any]:
     """What the follow-up form starts with: the account, its owner, a title naming the occasion
     and the person, due on the occasion's day."""
-    person = reminder.contact.name if reminder.contact else reminder.contract.number  # type: ignore[union-attr]
     return {"account": reminder.account_id, "owner": reminder.owner_id,
             "title": _("%(occasion)s: %(person)s") % {"occasion": reminder.occasion_label,
-                                                       "person": person},
+                                                       "person": reminder.person},
             "due_on": reminder.occurs_on}
 
 
@@ -254,7 +252,3 @@ def festivals_seed() -> int:
                                        "day": day, "lead_days": lead})
             created += int(new)
     return created
-
-
-def contact_is_cared_for(contact: Contact) -> bool:
-    return contact.is_active and not contact.care_opt_out

@@ -195,3 +195,16 @@ def test_a_real_worker_makes_the_reminders(tenant_a, manager_a):
         assert done.changed == CareReminder.objects.count()
         assert Notification.objects.filter(recipient=manager_a).count() == done.changed
     connections.close_all()
+
+
+def test_the_notification_reads_in_the_readers_language(tenant_a, people, manager_a,
+                                                        frozen_clock):
+    from kam.notify import render
+
+    run(tenant_a, D(2026, 6, 15))
+    with tenant_context(tenant_a):
+        lunar = Event.objects.get(kind="care.reminder", data__person="李秀英")
+    assert render(lunar, language="zh-hans").title == "李秀英（华东精密）：2026年6月17日 生日（农历）"
+    assert render(lunar, language="en").title == \
+        "李秀英 (华东精密): Birthday (lunar) on 17 Jun 2026"
+    assert render(lunar, language="en").url == "/care/"
