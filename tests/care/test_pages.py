@@ -212,3 +212,13 @@ def test_a_bad_festival_is_a_form_error(client, tenant_a, admin_a, calendar, mon
     assert field in response.context["form"].errors
     with tenant_context(tenant_a):
         assert Festival.objects.count() == before
+
+
+def test_a_festival_name_is_once_per_company(client, tenant_a, admin_a):
+    login(client, admin_a)
+    response = client.post(reverse("care:festival-create"), {
+        "name": "圣诞节", "calendar": "solar", "month": "12", "day": "24", "lead_days": "3"})
+    assert response.status_code == 400
+    assert response.context["form"].errors
+    with tenant_context(tenant_a):
+        assert Festival.objects.filter(name="圣诞节").count() == 1

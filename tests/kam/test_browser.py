@@ -300,8 +300,13 @@ def book(tenant_a) -> dict[str, Any]:
         calendar_entry_save(day=datetime.date(2026, 10, 9), kind=DayKind.HOLIDAY,
                             name="公司成立二十周年庆典暨年度表彰大会", source=EntrySource.COMPANY,
                             year=None)
+        # Care: a solar and a lunar birthday two days ahead (17 June 2026 is lunar 五月初三).
+        Contact.objects.filter(name="王建国").update(birthday=datetime.date(1970, 6, 17))
+        Contact.objects.filter(name="李晓东").update(birthday=datetime.date(1978, 5, 3),
+                                                  birthday_is_lunar=True)
     run_job("figures", tenant)
     run_job("tiering", tenant)
+    run_job("care_reminders", tenant)
     with tenant_context(tenant):  # the admin's inbox: the import, and tier changes of theirs
         import_notify_finished(job_id=job.pk)
         notify_many(kind=TIER_CHANGED, occurred_at=clock.now(), items=[
@@ -337,6 +342,12 @@ class Case:
     member_errors: bool = False  # submit the settings page's add-member form with a bad password
 
 
+def _first_reminder_id() -> int:
+    from care.models import CareReminder
+
+    return CareReminder.unscoped_all_tenants.order_by("id").values_list("id", flat=True)[0]
+
+
 def cases(account_id: int) -> list[Case]:
     return [
         Case("home", reverse("kam:home")),
@@ -359,6 +370,11 @@ def cases(account_id: int) -> list[Case]:
         Case("working calendar, a year without its schedule", reverse("kam:calendar") + "?year=2027"),
         Case("add a calendar day", reverse("kam:calendar-entry-add") + "?year=2026"),
         Case("import a year's schedule", reverse("kam:calendar-import") + "?year=2027"),
+        Case("care reminders", reverse("care:reminder-list") + "?view=all"),
+        Case("a reminder to follow up", reverse("care:reminder-follow-up",
+                                                args=[_first_reminder_id()])),
+        Case("festivals", reverse("care:festival-list")),
+        Case("add a festival", reverse("care:festival-create")),
     ]
 
 
