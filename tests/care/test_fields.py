@@ -55,3 +55,32 @@ def test_the_forms_show_the_care_fields(client, admin_a):
     assert 'name="language"' in page
     page = client.get(f"/accounts/contacts/new/?account={account.pk}").content.decode()
     assert 'name="birthday_lunar_leap"' in page and 'name="care_opt_out"' in page
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("是", True), ("TRUE", True), ("True", True), ("1", True), ("否", False), ("False", False),
+    ("", False)])
+def test_the_import_reads_the_care_flags_as_spreadsheets_write_them(raw, expected):
+    from accounts.imports.rows import _model_cleaner
+
+    for name in ("birthday_is_lunar", "birthday_lunar_leap", "care_opt_out"):
+        clean = _model_cleaner(Contact._meta.get_field(name), required=False)
+        assert clean(raw) is expected
+
+
+def test_an_unreadable_flag_is_the_fields_error():
+    from django.core.exceptions import ValidationError
+
+    from accounts.imports.rows import _model_cleaner
+
+    with pytest.raises(ValidationError):
+        _model_cleaner(Contact._meta.get_field("care_opt_out"), required=False)("maybe")
+
+
+def test_the_contact_import_maps_the_care_columns():
+    from accounts.imports.specs import suggest_mapping
+
+    mapping = suggest_mapping(kind="contacts", columns=["姓名", "客户编号", "外部编号", "农历生日",
+                                                        "闰月", "不提醒关怀"])
+    assert {mapping.get(f) for f in ("birthday_is_lunar", "birthday_lunar_leap",
+                                     "care_opt_out")} == {"农历生日", "闰月", "不提醒关怀"}
