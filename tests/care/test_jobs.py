@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from care.models import CareReminder, Festival, Occasion
 from care.services import care_reminders_generate
+from kam import clock
 from kam.celery import app
 from kam.jobs import run_job
 from kam.models import Event, JobOutcome, JobRun, Notification
@@ -146,8 +147,7 @@ def test_an_opted_out_contact_gets_nothing_and_a_dismissed_reminder_stays_dismis
     run(tenant_a, D(2026, 6, 15))
     assert "王建国" not in {r[0] for r in reminders(tenant_a)}
     with tenant_context(tenant_a):
-        CareReminder.objects.update(status="dismissed", closed_at=datetime.datetime.now(
-            tz=datetime.UTC))
+        CareReminder.objects.update(status="dismissed", closed_at=clock.now())
     run(tenant_a, D(2026, 6, 15))
     with tenant_context(tenant_a):
         assert set(CareReminder.objects.values_list("status", flat=True)) == {"dismissed"}

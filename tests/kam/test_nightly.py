@@ -689,7 +689,7 @@ def test_job_filter_and_bad_job(client, admin_a):
         response = get(client, job=bad)
         assert response.status_code == 400, bad
         body = response.content.decode()
-        assert "Unknown job" in body and "figures, tiering" in body
+        assert "Unknown job" in body and ", ".join(jobs.job_names()) in body
         assert "<script>alert" not in body
         assert_strict_csp(response)
         assert not inline_code(body)
