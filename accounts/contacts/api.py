@@ -33,6 +33,12 @@ class ContactSerializer(JsonTypedSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {
+            "birthday_lunar_leap": {"help_text": "A lunar birthday in a leap month (闰月): in "
+                                    "years without it, the ordinary month. Only with "
+                                    "`birthday_is_lunar` (else a 400)."},
+            "care_opt_out": {"help_text": "No birthday or festival reminders for this contact."},
+        }
         # Uniqueness is the service's job (with field errors); DRF's generated validators
         # would query outside it.
         validators: list = []
