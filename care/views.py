@@ -41,6 +41,7 @@ from kam.roles import Perm
 from visits.followups.forms import FollowUpForm
 
 ORDER = ("occurs_on", "id")
+DAY_CHOICES = ("7", "14", "30", "60")  # how far ahead the list looks (?days=)
 
 
 def _get(request: HttpRequest, reminder_id: int) -> CareReminder:
@@ -63,18 +64,24 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
     view = request.GET.get("view")
     if view not in ReminderView.CHOICES:
         view = ReminderView.MINE
+    raw_days = request.GET.get("days") or str(DEFAULT_DAYS)
+    days = int(raw_days) if raw_days in DAY_CHOICES else None
     qs = care_reminders_in_view(care_reminder_visible_queryset(actor=actor), view=view,
-                                actor=actor, today=today)
+                                actor=actor, today=today, days=days or DEFAULT_DAYS)
+    if days is None:
+        qs = qs.none()
     page = page_of(request, qs, order=ORDER)
     for reminder in page.items:
         reminder.when = l10n.relative_day(reminder.occurs_on, today=today)
     query = request.GET.copy()
     query.pop("cursor", None)
     return render(request, "care/reminder_list.html", {
-        "view": view, "page": page, "base_query": query.urlencode(), "days": DEFAULT_DAYS,
-        "until": l10n.day(today + datetime.timedelta(days=DEFAULT_DAYS)),
+        "view": view, "page": page, "base_query": query.urlencode(),
+        "days": days or DEFAULT_DAYS, "day_choices": [int(d) for d in DAY_CHOICES],
+        "days_error": None if days else _("Choose one of the periods offered."),
+        "until": l10n.day(today + datetime.timedelta(days=days or DEFAULT_DAYS)),
         "can_change": actor.can(Perm.ACCOUNT_CHANGE), "here": request.get_full_path(),
-    })
+    }, status=200 if days else 400)
 
 
 @tenant_page(Perm.ACCOUNT_CHANGE)

@@ -222,3 +222,14 @@ def test_a_festival_name_is_once_per_company(client, tenant_a, admin_a):
     assert response.context["form"].errors
     with tenant_context(tenant_a):
         assert Festival.objects.filter(name="圣诞节").count() == 1
+
+
+def test_the_list_looks_further_ahead_on_request_and_refuses_other_periods(client, world,
+                                                                          manager_a):
+    login(client, manager_a)
+    assert names(client.get(reverse("care:reminder-list"), {"days": "30"})) == [
+        "王建国", "王建国"]  # the birthday, and the festival in 25 days
+    for bad in ("15", "-1", "x"):
+        response = client.get(reverse("care:reminder-list"), {"days": bad})
+        assert response.status_code == 400, bad
+        assert names(response) == []
