@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
-from care.models import MAX_LEAD_DAYS, Festival
-from care.services import FESTIVAL_EDITABLE_FIELDS
+from care.models import MAX_LEAD_DAYS, CareSettings, Festival
+from care.services import CARE_SETTINGS_FIELDS, FESTIVAL_EDITABLE_FIELDS
 from kam.forms import ServiceModelForm
 
 
@@ -19,3 +19,11 @@ class FestivalForm(ServiceModelForm):
             "day": forms.NumberInput(attrs={"min": 1, "max": 31}),
             "lead_days": forms.NumberInput(attrs={"min": 0, "max": MAX_LEAD_DAYS}),
         }
+
+
+class CareSettingsForm(ServiceModelForm):
+    class Meta:
+        model = CareSettings
+        fields = list(CARE_SETTINGS_FIELDS)
+        widgets = {name: forms.NumberInput(attrs={"min": 0, "max": MAX_LEAD_DAYS})
+                   for name in CARE_SETTINGS_FIELDS}

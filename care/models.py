@@ -19,7 +19,8 @@ from django.utils.translation import pgettext_lazy
 from kam.audit import audited
 from kam.tenancy import TenantForeignKeyField, TenantOwned
 
-# Days before the occasion a reminder comes (Spring Festival: CHINESE_FESTIVALS).
+# Days before the occasion a reminder comes by default (the company's CareSettings change them;
+# Spring Festival and the other Chinese festivals: CHINESE_FESTIVALS).
 BIRTHDAY_LEAD_DAYS = 3
 ANNIVERSARY_LEAD_DAYS = 3
 MAX_LEAD_DAYS = 60
@@ -69,6 +70,34 @@ class ReminderStatus(models.TextChoices):
     OPEN = "open", pgettext_lazy("care reminder status", "Open")
     DISMISSED = "dismissed", pgettext_lazy("care reminder status", "Dismissed")
     FOLLOWED_UP = "followed_up", pgettext_lazy("care reminder status", "Followed up")
+
+
+@audited(model_name="CareSettingsEvent", exclude=("updated_at",))
+class CareSettings(TenantOwned):
+    """How many days ahead birthdays and contract anniversaries are reminded of. One row per
+    company, written on the first change (until then ``care.selectors.care_settings`` gives the
+    defaults: 3 days each)."""
+
+    birthday_lead_days = models.PositiveSmallIntegerField(
+        _("birthdays: days ahead"), default=BIRTHDAY_LEAD_DAYS,
+        validators=[MaxValueValidator(MAX_LEAD_DAYS)])
+    anniversary_lead_days = models.PositiveSmallIntegerField(
+        _("contract anniversaries: days ahead"), default=ANNIVERSARY_LEAD_DAYS,
+        validators=[MaxValueValidator(MAX_LEAD_DAYS)])
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer care settings")
+        verbose_name_plural = _("customer care settings")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="caresettings_tenant_uniq"),
+            models.CheckConstraint(condition=Q(birthday_lead_days__lte=MAX_LEAD_DAYS,
+                                               anniversary_lead_days__lte=MAX_LEAD_DAYS),
+                                   name="caresettings_lead_in_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.birthday_lead_days}/{self.anniversary_lead_days}"
 
 
 @audited(model_name="FestivalEvent", exclude=("updated_at",))

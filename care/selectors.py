@@ -10,8 +10,9 @@ from django.db.models import QuerySet
 
 from accounts.account.models import Account
 from accounts.account.selectors import visible_via_account
-from care.models import CareReminder, Festival, ReminderStatus
+from care.models import CareReminder, CareSettings, Festival, ReminderStatus
 from kam.roles import Actor
+from kam.tenancy import get_current_tenant
 
 DEFAULT_DAYS = 14
 ON_PROFILE = 10
@@ -57,3 +58,8 @@ def account_care_reminders(*, account: Account, today: datetime.date) -> list[Ca
 
 def festival_list() -> list[Festival]:
     return list(Festival.objects.order_by("month", "day", "id"))
+
+
+def care_settings() -> CareSettings:
+    """The current company's care settings; the defaults (unsaved) until it changes them."""
+    return CareSettings.objects.first() or CareSettings(tenant=get_current_tenant())

@@ -15,17 +15,16 @@ from django.utils.translation import gettext as _
 from care import sql
 from care.calendar import lunar_date, lunar_hits, lunar_of, solar_date, solar_hits
 from care.models import (
-    ANNIVERSARY_LEAD_DAYS,
-    BIRTHDAY_LEAD_DAYS,
     CHINESE_FESTIVALS,
     CareReminder,
+    CareSettings,
     DateCalendar,
     Festival,
     Occasion,
     ReminderStatus,
 )
 from care.notifications import notify_new_reminders
-from care.selectors import care_reminder_visible_queryset
+from care.selectors import care_reminder_visible_queryset, care_settings
 from kam import clock
 from kam.roles import Actor, Perm
 from kam.tenancy import get_current_tenant
@@ -85,14 +84,17 @@ class GenerateResult:
 
 def care_reminders_generate(*, today: datetime.date) -> GenerateResult:
     """The current company's reminders of the occasions falling in the next lead days from
-    ``today`` (birthdays and anniversaries: 3 days; festivals: their own), one statement per
-    kind; the owners of the new ones are notified (once per reminder). Idempotent."""
+    ``today`` (birthdays and anniversaries: the company's care settings, 3 days by default;
+    festivals: their own), one statement per kind; the owners of the new ones are notified (once
+    per reminder). Idempotent."""
     tenant = get_current_tenant()
     now = clock.now()
-    birthday_end = today + datetime.timedelta(days=BIRTHDAY_LEAD_DAYS)
+    leads = care_settings()
+    birthday_end = today + datetime.timedelta(days=leads.birthday_lead_days)
     hits = ([(h, False) for h in solar_hits(today, birthday_end)]
             + [(h, True) for h in lunar_hits(today, birthday_end)])
-    anniversary_hits = solar_hits(today, today + datetime.timedelta(days=ANNIVERSARY_LEAD_DAYS))
+    anniversary_hits = solar_hits(today, today + datetime.timedelta(
+        days=leads.anniversary_lead_days))
     festivals = festival_occurrences(today=today)
     created: list[int] = []
     with transaction.atomic(), connection.cursor() as cursor:
@@ -177,6 +179,32 @@ def care_reminder_follow_up(*, actor: Actor, reminder: CareReminder,
         locked.save(update_fields=["status", "follow_up", "closed_at", "closed_by",
                                    "updated_at"])
     return follow_up
+
+
+# --- the company's care settings -----------------------------------------------------------------------
+
+CARE_SETTINGS_FIELDS = ("birthday_lead_days", "anniversary_lead_days")
+
+
+def care_settings_check(*, actor: Actor, data: dict[str, Any]) -> None:
+    """The rules of ``care_settings_update`` on ``data``, writing nothing."""
+    _require_admin(actor)
+    stored = care_settings()
+    apply_changes(stored, data, editable=CARE_SETTINGS_FIELDS)
+    clean_and_raise(stored, {}, validate_unique=False)
+
+
+def care_settings_update(*, actor: Actor, data: dict[str, Any]) -> CareSettings:
+    """Change how many days ahead birthdays and contract anniversaries are reminded of (from the
+    next nightly run on)."""
+    _require_admin(actor)
+    with transaction.atomic():
+        stored = CareSettings.objects.select_for_update().first() or \
+            CareSettings(tenant=get_current_tenant())
+        apply_changes(stored, data, editable=CARE_SETTINGS_FIELDS)
+        clean_and_raise(stored, {}, validate_unique=False)
+        stored.save()
+    return stored
 
 
 # --- the company's festivals -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ urlpatterns = [
          name="reminder-follow-up"),
     path("accounts/<int:account_id>/care/", views.account_care, name="account-care"),
     path("settings/festivals/", views.festival_list_view, name="festival-list"),
+    path("settings/care/", views.care_settings_view, name="care-settings"),
     path("settings/festivals/new/", views.festival_create_view, name="festival-create"),
     path("settings/festivals/<int:festival_id>/edit/", views.festival_edit_view,
          name="festival-edit"),

@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from accounts.account.selectors import account_visible_queryset
-from care.forms import FestivalForm
+from care.forms import CareSettingsForm, FestivalForm
 from care.models import CareReminder, Festival
 from care.selectors import (
     DEFAULT_DAYS,
@@ -23,6 +23,7 @@ from care.selectors import (
     account_care_reminders,
     care_reminder_visible_queryset,
     care_reminders_in_view,
+    care_settings,
     festival_list,
 )
 from care.services import (
@@ -30,6 +31,8 @@ from care.services import (
     care_follow_up_initial,
     care_reminder_dismiss,
     care_reminder_follow_up,
+    care_settings_check,
+    care_settings_update,
     festival_check,
     festival_delete,
     festival_save,
@@ -145,7 +148,22 @@ def _festival_message(festival: Festival) -> str:
 
 @tenant_page(Perm.SETTINGS_MANAGE)
 def festival_list_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "care/festival_list.html", {"festivals": festival_list()})
+    """The festival list, and the days ahead of birthdays and contract anniversaries (a form
+    posted to ``care:care-settings``)."""
+    return render(request, "care/festival_list.html", {
+        "festivals": festival_list(), "form": CareSettingsForm(instance=care_settings())})
+
+
+@tenant_page(Perm.SETTINGS_MANAGE)
+def care_settings_view(request: HttpRequest) -> HttpResponse:
+    actor = request.actor
+    form = CareSettingsForm(request.POST or None, instance=care_settings())
+    return form_page(request, form, template="care/festival_list.html",
+                     context={"festivals": festival_list()},
+                     done=lambda _s: reverse("care:festival-list"),
+                     save=lambda data: care_settings_update(actor=actor, data=data),
+                     check=lambda data: care_settings_check(actor=actor, data=data),
+                     message=lambda _s: _("The days ahead were saved."))
 
 
 @tenant_page(Perm.SETTINGS_MANAGE)

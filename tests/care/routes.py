@@ -76,6 +76,10 @@ PAGES: dict[str, Page] = {
     # The 360° page's care section (htmx), of account A1.
     "care:account-care": Page({"GET": (200, 404, 200, 200, L, 404, L)}),
     "care:festival-list": Page({"GET": (403, 403, 200, 403, L, 200, L)}),
+    "care:care-settings": Page({"GET": (403, 403, 200, 403, L, 200, L),
+                                "POST": (403, 403, 302, 403, L, 302, L)},
+                               body=lambda w: {"birthday_lead_days": "5",
+                                               "anniversary_lead_days": "7"}),
     "care:festival-create": Page({"GET": (403, 403, 200, 403, L, 200, L),
                                   "POST": (403, 403, 302, 403, L, 302, L)}, body=_festival_form),
     "care:festival-edit": Page({"GET": (403, 403, 200, 403, L, 404, L),

@@ -57,6 +57,21 @@ def test_birthdays_and_anniversaries_of_the_next_three_days(tenant_a, people, ma
         assert set(CareReminder.objects.values_list("status", flat=True)) == {"open"}
 
 
+def test_the_company_chooses_how_many_days_ahead(tenant_a, people, admin_a, frozen_clock):
+    from care.services import care_settings_update
+    from kam.roles import Actor
+
+    with tenant_context(tenant_a):
+        care_settings_update(actor=Actor(tenant=tenant_a, membership=admin_a),
+                             data={"birthday_lead_days": 10, "anniversary_lead_days": 0})
+    run(tenant_a, D(2026, 6, 7))  # 王建国's birthday (17 June) is ten days ahead
+    assert ("王建国", "birthday", D(2026, 6, 17), 2026) in reminders(tenant_a)
+    run(tenant_a, D(2026, 6, 15))  # anniversaries on their day only: HT-2024-01's is tomorrow
+    assert "HT-2024-01" not in {r[0] for r in reminders(tenant_a)}
+    run(tenant_a, D(2026, 6, 16))
+    assert ("HT-2024-01", "anniversary", D(2026, 6, 16), 2026) in reminders(tenant_a)
+
+
 def test_festivals_of_chinese_language_accounts_and_the_company_list(tenant_a, people,
                                                                      frozen_clock):
     run(tenant_a, D(2026, 6, 16))  # 端午 2026-06-19 is three days away
@@ -171,9 +186,10 @@ def test_generating_is_a_statement_per_kind(tenant_a, people, frozen_clock):
         result = care_reminders_generate(today=D(2026, 6, 16))
     sql = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert result.created
-    # 1 the company's festivals, 2 birthdays, 3 festivals, 4 anniversaries, 5 the new reminders
-    # for their notifications, 6 the events, 7 the notifications
-    assert len(sql) == 7, sql
+    # 1 the company's care settings, 2 its festivals, 3 birthdays, 4 festivals,
+    # 5 anniversaries, 6 the new reminders for their notifications, 7 the events,
+    # 8 the notifications
+    assert len(sql) == 8, sql
 
 
 @pytest.mark.slow

@@ -233,3 +233,29 @@ def test_the_list_looks_further_ahead_on_request_and_refuses_other_periods(clien
         response = client.get(reverse("care:reminder-list"), {"days": bad})
         assert response.status_code == 400, bad
         assert names(response) == []
+
+
+def test_admins_set_the_days_ahead_of_birthdays_and_anniversaries(client, tenant_a, admin_a,
+                                                                 manager_a):
+    from care.models import CareSettings
+
+    login(client, admin_a)
+    page = client.get(reverse("care:festival-list"))
+    assert page.context["form"].initial["birthday_lead_days"] == 3  # the default, unsaved
+    response = client.post(reverse("care:care-settings"), {"birthday_lead_days": "99",
+                                                           "anniversary_lead_days": "x"})
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == {"birthday_lead_days",
+                                                     "anniversary_lead_days"}
+    with tenant_context(tenant_a):
+        assert not CareSettings.objects.exists()
+    response = client.post(reverse("care:care-settings"), {"birthday_lead_days": "7",
+                                                           "anniversary_lead_days": "14"})
+    assert response.status_code == 302
+    with tenant_context(tenant_a):
+        stored = CareSettings.objects.get()
+    assert (stored.birthday_lead_days, stored.anniversary_lead_days) == (7, 14)
+    login(client, manager_a)
+    assert client.post(reverse("care:care-settings"), {"birthday_lead_days": "1",
+                                                       "anniversary_lead_days": "1"}
+                       ).status_code == 403
