@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "kam",
     "accounts",
     "visits",
+    "care",
     "satisfaction",
     "risk",
 ]
@@ -432,7 +433,9 @@ commitments as follow-ups, `visits/{id}/cancel/`) and `follow-ups` (`done`, `can
 a recurring one, done, is followed by the next), each with `bulk/` (up to 1,000 upserts by
 `external_id`, all or nothing); visit cadence, read-only: `accounts/{id}/cadence/` (each level
 against the tier's service standard: last visit, next due, state, compliance) and `coverage`
-(every account and level, filtered by `tier`, `level`, `state`, `gap`).
+(every account and level, filtered by `tier`, `level`, `state`, `gap`); `care-reminders`
+(birthdays, festivals and contract anniversaries coming up, made each night for the account's
+owner; `dismiss/`).
 Records your systems own carry your `external_id`, unique per company.
 
 **Lists.** Cursor pagination: follow the `next` and `previous` links; `page_size` 1–500 (default

@@ -70,8 +70,8 @@ class AccountSerializer(JsonTypedSerializer):
             "id", "name", "short_name", "unified_social_credit_code", "industry", "province",
             "city", "employee_count", "annual_revenue_band", "business_scope",
             "development_stage", "parent", "parent_name", "owner", "owner_name",
-            "lifecycle_status", "strategic_value", "credit_rating", "notes", "external_id",
-            "created_at", "updated_at",
+            "lifecycle_status", "strategic_value", "credit_rating", "language", "notes",
+            "external_id", "created_at", "updated_at",
             "tier", "computed_tier", "tier_score", "tier_policy_version", "tier_override",
             "tier_breakdown",
         ]

@@ -53,6 +53,13 @@ class LifecycleStatus(models.TextChoices):
     CHURNED = "churned", _("Churned")
 
 
+class AccountLanguage(models.TextChoices):
+    """The account's language: which festivals its contacts are greeted on (care reminders)."""
+
+    CHINESE = "zh", _("Chinese")
+    OTHER = "other", _("Another language")
+
+
 class CreditRating(models.TextChoices):
     A = "A", _("A – excellent")
     B = "B", _("B – good")
@@ -98,6 +105,10 @@ class Account(TenantOwned):
     )
     credit_rating = models.CharField(_("credit rating"), max_length=1,
                                      choices=CreditRating.choices, blank=True)
+    language = models.CharField(
+        _("language"), max_length=5, choices=AccountLanguage.choices, blank=True,
+        help_text=_("Chinese-language accounts are greeted on Chinese festivals, others on your "
+                    "company's festival list. Empty: your company's default language."))
     notes = models.TextField(_("notes"), blank=True)
     external_id = models.CharField(_("external ID"), max_length=100, blank=True,
                                    help_text=_("The account's id in your ERP, for sync."))

@@ -20,7 +20,8 @@ from kam.validation import apply_changes, clean_and_raise
 ACCOUNT_EDITABLE_FIELDS = (
     "name", "short_name", "unified_social_credit_code", "industry", "province", "city",
     "employee_count", "annual_revenue_band", "business_scope", "development_stage", "parent",
-    "owner", "lifecycle_status", "strategic_value", "credit_rating", "notes", "external_id",
+    "owner", "lifecycle_status", "strategic_value", "credit_rating", "language", "notes",
+    "external_id",
 )
 
 

@@ -28,10 +28,17 @@ class ContactSerializer(JsonTypedSerializer):
         fields = [
             "id", "account", "account_name", "name", "title", "department", "level",
             "buying_role", "relationship_strength", "phone", "email", "wechat_id", "birthday",
-            "birthday_is_lunar", "is_active", "left_on", "notes", "external_id", "created_at",
+            "birthday_is_lunar", "birthday_lunar_leap", "is_active", "left_on", "care_opt_out",
+            "notes", "external_id", "created_at",
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {
+            "birthday_lunar_leap": {"help_text": "A lunar birthday in a leap month (闰月): in "
+                                    "years without it, the ordinary month. Only with "
+                                    "`birthday_is_lunar` (else a 400)."},
+            "care_opt_out": {"help_text": "No birthday or festival reminders for this contact."},
+        }
         # Uniqueness is the service's job (with field errors); DRF's generated validators
         # would query outside it.
         validators: list = []

@@ -59,6 +59,13 @@ class Contact(TenantOwned):
     birthday_is_lunar = models.BooleanField(
         _("lunar birthday"), default=False,
         help_text=_("The birthday's month and day are in the Chinese lunar calendar."))
+    birthday_lunar_leap = models.BooleanField(
+        _("in a leap month"), default=False,
+        help_text=_("A lunar birthday in a leap month. In years without that leap month "
+                    "it falls in the ordinary month."))
+    care_opt_out = models.BooleanField(
+        _("no care reminders"), default=False,
+        help_text=_("No birthday or festival reminders for this contact."))
     is_active = models.BooleanField(_("still at the account"), default=True)
     left_on = models.DateField(_("left on"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)

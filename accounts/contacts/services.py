@@ -18,8 +18,8 @@ from kam.validation import apply_changes, clean_and_raise
 
 CONTACT_EDITABLE_FIELDS = (
     "account", "name", "title", "department", "level", "buying_role", "relationship_strength",
-    "phone", "email", "wechat_id", "birthday", "birthday_is_lunar", "is_active", "left_on",
-    "notes", "external_id",
+    "phone", "email", "wechat_id", "birthday", "birthday_is_lunar", "birthday_lunar_leap", "is_active",
+    "left_on", "care_opt_out", "notes", "external_id",
 )
 
 
@@ -35,6 +35,9 @@ def _apply(*, actor: Actor, contact: Contact, data: dict[str, Any]) -> None:
         pk=contact.pk)])
     if not contact.account_id:
         errors["account"] = [_("This field is required.")]
+    if contact.birthday_lunar_leap and not contact.birthday_is_lunar:
+        errors.setdefault("birthday_lunar_leap", []).append(
+            _("Only a lunar birthday can be in a leap month."))
     clean_and_raise(contact, errors, validate_unique=False)
 
 

@@ -39,7 +39,7 @@ def contact_erase(*, actor: Actor, contact: Contact) -> int:
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     erased: dict[str, Any] = {field: "" for field in PERSONAL_FIELDS}
     erased.update(name=erased_name(contact.pk, tenant.default_language), birthday=None,
-                  birthday_is_lunar=False)
+                  birthday_is_lunar=False, birthday_lunar_leap=False)
     with audit_context(erasure=True):
         if any(getattr(contact, field) != value for field, value in erased.items()):
             for field, value in erased.items():

@@ -97,12 +97,19 @@ def _choice_lookup(model_field: models.Field) -> dict[str, str]:
     return lookup
 
 
+# Yes / no cells as spreadsheets write them (Excel's TRUE, 是/否, ✓); anything else is the model
+# field's own error.
+_BOOLEANS = {**dict.fromkeys(("true", "t", "1", "yes", "y", "是", "√", "✓"), True),
+             **dict.fromkeys(("false", "f", "0", "no", "n", "否", "×", "✗"), False)}
+
+
 def _model_cleaner(model_field: models.Field, *, required: bool) -> Callable[[str], Any]:
     """The model field's own clean() — the validation full_clean() runs in the services."""
     choices = _choice_lookup(model_field) if model_field.choices else None
     is_decimal = isinstance(model_field, models.DecimalField)
     is_date = isinstance(model_field, models.DateField)
     is_uscc = model_field.name == "unified_social_credit_code"
+    is_boolean = isinstance(model_field, models.BooleanField)
 
     def clean(raw: str) -> Any:
         if raw == "":
@@ -122,6 +129,8 @@ def _model_cleaner(model_field: models.Field, *, required: bool) -> Callable[[st
                 value = "{}-{}-{}".format(*match.groups())
         elif is_uscc:
             value = normalize_uscc(raw)
+        elif is_boolean:
+            value = _BOOLEANS.get(raw.strip().lower(), raw)
         return model_field.clean(value, None)
 
     return clean

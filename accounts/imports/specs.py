@@ -91,6 +91,7 @@ _ACCOUNT_SYNONYMS: dict[str, tuple[str, ...]] = {
                          "Lifecycle status", "Status", "Lifecycle", "Lifecycle stage",
                          "Customer status", "Account status"),
     "strategic_value": ("战略价值", "Strategic value", "Strategic importance", "Strategic score"),
+    "language": ("语言", "客户语言", "Language", "Customer language"),
     "credit_rating": ("信用等级", "信用评级", "Credit rating", "Credit", "Credit grade", "Rating"),
     "notes": ("备注", "说明", "Notes", "Note", "Remarks", "Remark", "Comments", "Comment",
               "Description"),
@@ -143,6 +144,10 @@ SPECS: dict[str, KindSpec] = {
         FieldSpec("wechat_id", synonyms=("微信", "微信号", "WeChat", "Weixin", "WeChat account")),
         FieldSpec("birthday", synonyms=("生日", "出生日期",
                                         "Date of birth", "Birth date", "DOB")),
+        FieldSpec("birthday_is_lunar", synonyms=("农历生日", "Lunar birthday")),
+        FieldSpec("birthday_lunar_leap", synonyms=("闰月", "闰月生日", "Leap month",
+                                                   "In a leap month")),
+        FieldSpec("care_opt_out", synonyms=("不提醒关怀", "No care reminders", "Care opt-out")),
         FieldSpec("external_id", required=True, synonyms=(
             "外部编号", "联系人编号", "外部id", "编号",
             "Contact ID", "Contact number", "Contact no.", "Contact code", "ERP ID", "Number",

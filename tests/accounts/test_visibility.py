@@ -29,6 +29,7 @@ from accounts.team.models import AccountTeamMember
 from accounts.tiering.models import AccountTier, TierChange
 from accounts.tiering.services import tier_policy_ensure
 from accounts.transactions.models import Transaction
+from care.models import CareReminder
 from kam import visibility
 from kam.api import TenantViewSet, routes
 from kam.lists import get_or_404
@@ -71,6 +72,9 @@ BUILDERS: dict[type[models.Model], Callable[[Account, Any], models.Model]] = {
     CadenceStatus: lambda account, member: CadenceStatus.objects.create(
         account=account, level="business", required_per_year=12, state="on_track",
         next_due_on=datetime.date(2026, 7, 1), completed_12m=0, required_12m=0, contact_count=0),
+    CareReminder: lambda account, member: CareReminder.objects.create(
+        account=account, owner=member, occasion="anniversary", year=2026,
+        occurs_on=datetime.date(2026, 6, 30), contract=BUILDERS[Contract](account, member)),
 }
 
 

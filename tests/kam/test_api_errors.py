@@ -16,6 +16,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import Account, AccountTeamMember, Contact, Contract, Transaction
+from care.models import CareReminder
 from kam import devstack
 from kam.api import exception_handler
 from kam.tenancy import tenant_context
@@ -90,9 +91,12 @@ def rows_a(tenant_a, admin_a) -> dict[str, int]:
                                      planned_start="2026-06-01T10:00:00+08:00")
         follow_up = FollowUp.objects.create(tenant=tenant_a, account=account, owner=admin_a,
                                             title="报价", due_on="2026-06-20")
+        reminder = CareReminder.objects.create(tenant=tenant_a, account=account, contact=contact,
+                                               occasion="birthday", owner=admin_a,
+                                               occurs_on="2026-06-20", year=2026)
     return {"accounts": account.pk, "contacts": contact.pk, "contracts": contract.pk,
             "transactions": tx.pk, "account-team": member.pk, "visits": visit.pk,
-            "follow-ups": follow_up.pk}
+            "follow-ups": follow_up.pk, "care-reminders": reminder.pk}
 
 
 def fill(path: str, rows: dict[str, int]) -> str:

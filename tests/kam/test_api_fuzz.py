@@ -18,7 +18,8 @@ coverage phase's schema-valid ids all exist, see ``_existing_path_ids``). Positi
 cases are also made *realistic*: references (account, owner, parent, membership) point at rows
 that exist, and the few rules the schema cannot express hold: an end date after the start date,
 no parent cycle, a member once per team, unique external ids in one bulk request, a valid check
-character, no refund (a refund's rules tie it to another row: negative amount, same account);
+character, no refund (a refund's rules tie it to another row: negative amount, same account),
+a leap month only for a lunar birthday;
 the cursor, opaque, is dropped. See ``_realistic``. Without that, a schema-valid request that
 names no existing row gets the API's documented 400
 (tests/accounts/account/test_api.py::test_unknown_filter_values_are_400) and the "schema-valid data
@@ -190,6 +191,9 @@ def _realistic(case) -> None:
             elif (case.method.upper() in ("POST", "PUT") and "due_in_working_days" not in row
                   and row.get("due_on") is None):
                 row["due_on"] = clock.today(RUN.tenant).isoformat()
+        if collection == "contacts" and row.get("birthday_lunar_leap") \
+                and row.get("birthday_is_lunar") is not True:
+            row["birthday_lunar_leap"] = False  # only a lunar birthday is in a leap month
         if collection == "transactions":
             # Only a refund (refund_of: the same account's transaction) has a negative amount.
             if row.get("refund_of") is not None:

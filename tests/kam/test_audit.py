@@ -27,6 +27,7 @@ from accounts.models import (
     TierPolicy,
     Transaction,
 )
+from care.models import CareReminder, CareSettings, Festival
 from kam import audit
 from kam.audit import audit_context, event_models, event_tables
 from kam.models import ApiKey, CalendarEntry, CalendarSettings, Membership
@@ -40,7 +41,7 @@ pytestmark = pytest.mark.django_db
 
 AUDITED = {Membership, ApiKey, Account, Contact, AccountTeamMember, Transaction, Contract,
            ServiceStandard, CalendarSettings, CalendarEntry, Visit, VisitAttendee, VisitContact,
-           FollowUp}
+           FollowUp, CareReminder, CareSettings, Festival}
 
 
 def events(model, **filters) -> list:
@@ -247,7 +248,9 @@ def test_nested_context_adds_and_restores(tenant_a):
 
 EVENT_TABLES = ["accounts_accountevent", "accounts_accountteammemberevent", "accounts_contactevent",
                 "accounts_contractevent", "accounts_servicestandardevent",
-                "accounts_transactionevent", "kam_apikeyevent", "kam_calendarentryevent",
+                "accounts_transactionevent", "care_carereminderevent", "care_caresettingsevent",
+                "care_festivalevent",
+                "kam_apikeyevent", "kam_calendarentryevent",
                 "kam_calendarsettingsevent", "kam_membershipevent", "visits_followupevent",
                 "visits_visitattendeeevent", "visits_visitcontactevent", "visits_visitevent"]
 

@@ -342,9 +342,14 @@ def book(tenant_a) -> dict[str, Any]:
                                  planned_start=start, objective="季度业务回顾暨新项目技术交流",
                                  status="completed", summary="客户对交付满意。",
                                  sentiment="positive", completed_at=start, completed_by=owner)
+        # Care: a solar and a lunar birthday two days ahead (17 June 2026 is lunar 五月初三).
+        Contact.objects.filter(name="王建国").update(birthday=datetime.date(1970, 6, 17))
+        Contact.objects.filter(name="李晓东").update(birthday=datetime.date(1978, 5, 3),
+                                                  birthday_is_lunar=True)
     run_job("figures", tenant)
     run_job("tiering", tenant)
     run_job("cadence", tenant)
+    run_job("care_reminders", tenant)
     with tenant_context(tenant):  # the admin's inbox: the import, and tier changes of theirs
         import_notify_finished(job_id=job.pk)
         notify_many(kind=TIER_CHANGED, occurred_at=clock.now(), items=[
@@ -380,6 +385,12 @@ class Case:
     member_errors: bool = False  # submit the settings page's add-member form with a bad password
 
 
+def _first_reminder_id() -> int:
+    from care.models import CareReminder
+
+    return CareReminder.unscoped_all_tenants.order_by("id").values_list("id", flat=True)[0]
+
+
 def cases(account_id: int, visits: dict[str, Any]) -> list[Case]:
     return [
         Case("home", reverse("kam:home")),
@@ -411,6 +422,11 @@ def cases(account_id: int, visits: dict[str, Any]) -> list[Case]:
              wait_for="#cadence-section"),
         Case("visit coverage", reverse("visits:coverage")),
         Case("calendar feed", reverse("kam:feed-settings")),
+        Case("care reminders", reverse("care:reminder-list") + "?view=all"),
+        Case("a reminder to follow up", reverse("care:reminder-follow-up",
+                                                args=[_first_reminder_id()])),
+        Case("festivals", reverse("care:festival-list")),
+        Case("add a festival", reverse("care:festival-create")),
     ]
 
 

@@ -32,6 +32,7 @@ class FollowUpSource(models.TextChoices):
     REQUEST = "request", _("A service request")
     SURVEY = "survey", _("A survey")
     RISK = "risk", _("A risk alert")
+    CARE = "care", _("A care reminder")
 
 
 class Recurrence(models.TextChoices):

@@ -196,19 +196,19 @@ def test_csv_cells_that_start_a_formula_are_text_and_numbers_stay_numbers(client
 ACCOUNT_KEYS = ["id", "external_id", "name", "short_name", "unified_social_credit_code", "industry",
                 "province", "city", "employee_count", "annual_revenue_band", "development_stage",
                 "parent_external_id", "parent_name", "owner", "lifecycle_status", "strategic_value",
-                "credit_rating", "business_scope", "notes", "revenue_12m", "created_at",
+                "credit_rating", "language", "business_scope", "notes", "revenue_12m", "created_at",
                 "updated_at"]
 
 
 @pytest.mark.parametrize("browser,header", [
     ("zh-CN", ["KAM 编号", "外部编号", "客户名称", "简称", "统一社会信用代码", "行业", "省份", "城市",
                "员工人数", "年营业收入", "发展阶段", "上级客户外部编号", "上级客户名称", "负责人",
-               "生命周期状态", "战略价值", "信用等级", "经营范围", "备注", "近 12 个月收入", "创建时间",
-               "更新时间"]),
+               "生命周期状态", "战略价值", "信用等级", "语言", "经营范围", "备注", "近 12 个月收入",
+               "创建时间", "更新时间"]),
     ("en", ["KAM ID", "External ID", "Account name", "Short name", "Unified social credit code",
             "Industry", "Province", "City", "Employees", "Annual revenue", "Development stage",
             "Parent account external ID", "Parent account name", "Owner", "Lifecycle status",
-            "Strategic value", "Credit rating", "Business scope", "Notes",
+            "Strategic value", "Credit rating", "Language", "Business scope", "Notes",
             "Revenue, last 12 months", "Created", "Updated"]),
 ])
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
