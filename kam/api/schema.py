@@ -36,6 +36,13 @@ class TenantAutoSchema(AutoSchema):
     is not the caller's) and 429 (the per-key rate limit, with Retry-After). Codes an operation
     declares itself (``@extend_schema(responses=...)``) are kept as declared."""
 
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        # A collection route that answers one object (``answers_one_object`` on the viewset: an
+        # account's cadence, all its levels in one body) is documented as that object.
+        if getattr(self.view, "answers_one_object", False):
+            return False
+        return bool(super()._is_list_view(serializer))
+
     def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":

@@ -53,6 +53,7 @@ from hypothesis import strategies as st
 from accounts.account.validators import uscc_check_character
 from accounts.models import AccountTeamMember, Contact, Contract, Transaction
 from accounts.tiering.services import tier_override_set, tier_recompute
+from care.models import CareReminder
 from kam import clock
 from kam.models import Membership, Tenant
 from kam.roles import Role
@@ -285,6 +286,15 @@ def fuzz_data(tenant_a: Tenant) -> FuzzRun:
         follow_ups_done = [FollowUp.objects.create(
             tenant=tenant_a, account=account, owner=manager, title=f"合同 {i}", due_on=today,
             status="done", done_at=clock.now()) for i, account in enumerate(accounts)]
+        # Care reminders, open (to be dismissed): a birthday per contact, an anniversary per
+        # contract.
+        reminders = [CareReminder.objects.create(
+            tenant=tenant_a, account=contact.account, contact=contact, occasion="birthday",
+            owner=manager, occurs_on=today + datetime.timedelta(days=2), year=today.year)
+            for contact in contacts] + [CareReminder.objects.create(
+                tenant=tenant_a, account=contract.account, contract=contract,
+                occasion="anniversary", owner=manager, occurs_on=today, year=today.year)
+            for contract in contracts]
         # Tiered, with an override: the tier fields, breakdowns and tier changes are not null.
         tier_recompute(tenant_id=tenant_a.pk)
         tier_override_set(account=accounts[1], tier="strategic", reason="集团框架协议",
@@ -300,6 +310,7 @@ def fuzz_data(tenant_a: Tenant) -> FuzzRun:
         "visits": [v.pk for v in visits],
         "follow-ups": [f.pk for f in follow_ups],
         "follow-ups:reopen": [f.pk for f in follow_ups_done],
+        "care-reminders": [r.pk for r in reminders],
     }
     RUN.tenant = tenant_a
     RUN.root_account, RUN.free_account = root.pk, accounts[2].pk

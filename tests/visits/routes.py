@@ -191,6 +191,6 @@ OPERATIONS: dict[str, Op] = {
                                    body=lambda w: [_follow_up_json(w, external_id="MATRIX-F-1")]),
 
     # Cadence, read-only: an account's levels (a 404 for whoever does not see it), coverage rows.
-    "accounts_cadence_list":    Op((200, 404, 200, 200, 200, 404, 404)),
+    "accounts_cadence_retrieve": Op((200, 404, 200, 200, 200, 404, 404)),
     "coverage_list":            Op((200, 200, 200, 200, 200, 200, 200)),
 }

@@ -90,6 +90,7 @@ class AccountCadenceViewSet(TenantViewSet):
     filter_backends: list = []
     pagination_class = None
     serializer_class = AccountCadenceSerializer
+    answers_one_object = True  # one body with the three levels (kam.api.schema)
 
     def scoped_queryset(self, actor: Actor) -> QuerySet[Account]:
         return account_list_queryset(actor=actor)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.contacts.models import ContactLevel
 from accounts.tiering.models import Tier
@@ -22,6 +24,7 @@ class CoverageFilter(django_filters.FilterSet):
         model = CadenceStatus
         fields = ["tier", "level", "state", "gap"]
 
+    @extend_schema_field(OpenApiTypes.BOOL)  # a method filter: its type for the schema
     def filter_gap(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
