@@ -31,6 +31,7 @@ import bisect
 import datetime
 import logging
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -84,8 +85,11 @@ class _Calendar:
         return YearCoverage.MISSING
 
 
-# tenant id -> its calendar of the latest stamp this process saw. Replaced whole, never mutated.
-_built: dict[int, _Calendar] = {}
+# tenant id -> its calendar of the latest stamp this process saw, the most recently used last.
+# Replaced whole, never mutated. At most BUILT_MAX companies' (~36 KB each): a worker that runs
+# the night of thousands keeps its memory flat (bench/visits_jobs.py); one evicted is rebuilt.
+BUILT_MAX = 256
+_built: OrderedDict[int, _Calendar] = OrderedDict()
 # (tenant id, year) already logged as counted without its official schedule.
 _logged_missing: set[tuple[int, int]] = set()
 
@@ -129,6 +133,10 @@ def _calendar(tenant: Tenant | None) -> _Calendar:
     if calendar is None or calendar.stamp != tenant.calendar_version:
         calendar = _build(tenant)
         _built[tenant.pk] = calendar
+        while len(_built) > BUILT_MAX:
+            _built.popitem(last=False)
+    else:
+        _built.move_to_end(tenant.pk)
     return calendar
 
 

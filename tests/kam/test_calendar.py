@@ -319,3 +319,21 @@ def test_no_working_weekday_is_refused(tenant_a):
         settings(tenant_a, weekdays=[])
     assert "working_weekdays" in exc.value.message_dict
     assert calendar._calendar(tenant_a).weekdays == frozenset(MON_FRI)
+
+
+def test_the_process_keeps_at_most_built_max_calendars(tenant_a, tenant_b, monkeypatch):
+    """A worker that runs the night of thousands of companies keeps its memory flat: the least
+    recently used company's calendar goes first, and is rebuilt (two queries) when it comes back."""
+    from kam import calendar as kam_calendar
+    from kam.services import tenant_create
+
+    third = tenant_create(name="第三家公司", slug="third", default_language="zh-hans")
+    monkeypatch.setattr(kam_calendar, "BUILT_MAX", 2)
+    monkeypatch.setattr(kam_calendar, "_built", kam_calendar.OrderedDict())
+    for tenant in (tenant_a, tenant_b, tenant_a, third):  # a used again: b is the oldest
+        is_working_day(D(2026, 10, 9), tenant=tenant)
+    assert list(kam_calendar._built) == [tenant_a.pk, third.pk]
+    with CaptureQueriesContext(connection) as again:
+        is_working_day(D(2026, 10, 9), tenant=tenant_b)
+    assert len(again) == 2  # rebuilt
+    assert list(kam_calendar._built) == [third.pk, tenant_b.pk]
