@@ -20,7 +20,9 @@ At most five queries for any number of rows.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -123,10 +125,27 @@ def default_owner(actor: Actor, *, account_id: int | None, owner_id: int | None,
     return account_owners.get(account_id) if account_id is not None else None
 
 
-def visit_rules(*, actor: Actor, rows: list[VisitRow]) -> Checked:
+@dataclass
+class OwnedRows:
+    """What the rules of rows with an account, an owner and an external id read first (visits and
+    follow-ups alike): the stored rows holding their external ids, the visible accounts with their
+    owners, each row's default owner."""
+
+    holders: dict[str, tuple[int, int, int]]  # external id -> (pk, account, owner) stored
+    owners: dict[int, int | None]  # visible account -> its owner
+    defaults: list[int | None]  # per row: the owner it gets when it names none
+
+    def member_ids(self, rows: Sequence[VisitRow] | Sequence[Any]) -> set[int]:
+        return ({r.owner_id for r in rows if r.owner_id is not None}
+                | {d for d in self.defaults if d is not None})
+
+
+def owned_rows(model: type[Visit] | type[Any], *, actor: Actor, rows: Sequence[Any]) -> OwnedRows:
+    """Two queries (one without external ids): the holders of the rows' external ids, and the
+    visible accounts among the rows' and the holders'."""
     externals = {r.external_id for r in rows if r.external_id}
     holders: dict[str, tuple[int, int, int]] = {
-        ext: (pk, account_id, owner_id) for pk, ext, account_id, owner_id in Visit.objects.filter(
+        ext: (pk, account_id, owner_id) for pk, ext, account_id, owner_id in model.objects.filter(
             external_id__in=value_set(externals)).exclude(external_id="")
         .values_list("pk", "external_id", "account_id", "owner_id")} if externals else {}
     account_ids = ({r.account_id for r in rows if r.account_id is not None}
@@ -138,9 +157,40 @@ def visit_rules(*, actor: Actor, rows: list[VisitRow]) -> Checked:
                               wanted=r.default_owner,
                               stored=holders[r.external_id][2] if r.upsert and r.external_id
                               in holders else None, account_owners=owners) for r in rows]
-    member_ids = ({r.owner_id for r in rows if r.owner_id is not None}
-                  | {d for d in defaults if d is not None}
-                  | {m for r in rows for m in (r.attendee_ids or ())})
+    return OwnedRows(holders=holders, owners=owners, defaults=defaults)
+
+
+def row_basics(row: Any, *, default: int | None, found: OwnedRows, roles: dict[int, str],
+               seeing: set[tuple[int, int]], checked: Any, taken: str
+               ) -> tuple[Errors, int | None]:
+    """The rules every such row shares — its external id (``taken``: the message when another
+    row holds it; an upsert's holder becomes the row), its account (visible), its owner — with
+    the row's owner and stored upserts recorded in ``checked``. Returns the errors and the account
+    (None when the account is not one of the actor's)."""
+    errors: Errors = {}
+    owner_id = row.owner_id if row.owner_id is not None else default
+    checked.owners.append(owner_id)
+    holder = found.holders.get(row.external_id) if row.external_id else None
+    if row.upsert and holder is not None:
+        if holder[1] in found.owners:
+            checked.stored[row.external_id] = row.pk = holder[0]
+        else:
+            errors["external_id"] = [taken]
+    elif holder is not None and holder[0] != row.pk:
+        errors["external_id"] = [taken]
+    if row.account_id is None or row.account_id not in found.owners:
+        errors["account"] = [_("The account does not exist.")]
+    account = row.account_id if "account" not in errors else None
+    if problems := owner_errors(owner_id=owner_id, account_id=account, roles=roles,
+                                seeing=seeing):
+        errors["owner"] = problems
+    return errors, account
+
+
+def visit_rules(*, actor: Actor, rows: list[VisitRow]) -> Checked:
+    found = owned_rows(Visit, actor=actor, rows=rows)
+    owners = found.owners
+    member_ids = found.member_ids(rows) | {m for r in rows for m in (r.attendee_ids or ())}
     roles, seeing = members_who_see(account_owners=owners, member_ids=member_ids)
     contact_ids = {c for r in rows for c in (r.contact_ids or ())}
     contacts: dict[int, tuple[int, str]] = {
@@ -148,24 +198,10 @@ def visit_rules(*, actor: Actor, rows: list[VisitRow]) -> Checked:
             pk__in=contact_ids).values_list("pk", "account_id", "level")} if contact_ids else {}
 
     checked = Checked(errors=[], contact_levels={pk: level for pk, (_a, level) in contacts.items()})
-    for row, default in zip(rows, defaults, strict=True):
-        errors: Errors = {}
-        owner_id = row.owner_id if row.owner_id is not None else default
-        checked.owners.append(owner_id)
-        holder = holders.get(row.external_id) if row.external_id else None
-        if row.upsert and holder is not None:
-            if holder[1] in owners:
-                checked.stored[row.external_id] = row.pk = holder[0]
-            else:
-                errors["external_id"] = [_("Another visit already has this external ID.")]
-        elif holder is not None and holder[0] != row.pk:
-            errors["external_id"] = [_("Another visit already has this external ID.")]
-        if row.account_id is None or row.account_id not in owners:
-            errors["account"] = [_("The account does not exist.")]
-        account = row.account_id if "account" not in errors else None
-        if problems := owner_errors(owner_id=owner_id, account_id=account, roles=roles,
-                                    seeing=seeing):
-            errors["owner"] = problems
+    for row, default in zip(rows, found.defaults, strict=True):
+        errors, account = row_basics(row, default=default, found=found, roles=roles,
+                                     seeing=seeing, checked=checked,
+                                     taken=_("Another visit already has this external ID."))
         if any(m not in roles for m in row.attendee_ids or ()):
             errors["attendees"] = [_("Our attendees must be active members of your company.")]
         if account is not None and any(contacts.get(c, (None, ""))[0] != account
