@@ -35,6 +35,14 @@ class CalendarSettingsForm(ServiceErrors, forms.Form):
                                widget=forms.TimeInput(attrs=TIME_INPUT, format="%H:%M"),
                                help_text=gettext_lazy("Response times of service requests count "
                                                       "these hours of the working days."))
+    # Optional: both empty is no break (the service's rules say what is wrong with one alone).
+    break_starts = forms.TimeField(label=gettext_lazy("Lunch break from"), required=False,
+                                   widget=forms.TimeInput(attrs=TIME_INPUT, format="%H:%M"))
+    break_ends = forms.TimeField(label=gettext_lazy("Lunch break to"), required=False,
+                                 widget=forms.TimeInput(attrs=TIME_INPUT, format="%H:%M"),
+                                 help_text=gettext_lazy("Optional. Response times do not count "
+                                                        "the lunch break; leave both empty if "
+                                                        "you have none."))
     observes_statutory_holidays = forms.BooleanField(
         label=gettext_lazy("Keep China's public holidays"), required=False,
         help_text=gettext_lazy("The official schedule's days off are not working days."))
@@ -47,6 +55,7 @@ class CalendarSettingsForm(ServiceErrors, forms.Form):
         kwargs.setdefault("initial", {
             "working_weekdays": list(settings.working_weekdays),
             "day_starts": settings.day_starts, "day_ends": settings.day_ends,
+            "break_starts": settings.break_starts, "break_ends": settings.break_ends,
             "observes_statutory_holidays": settings.observes_statutory_holidays,
             "works_makeup_days": settings.works_makeup_days})
         super().__init__(*args, **kwargs)

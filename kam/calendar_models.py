@@ -35,6 +35,9 @@ def default_working_weekdays() -> list[int]:
 
 DEFAULT_DAY_STARTS = datetime.time(9, 0)
 DEFAULT_DAY_ENDS = datetime.time(18, 0)
+# The lunch break a Chinese company keeps unless it says otherwise (午休).
+DEFAULT_BREAK_STARTS = datetime.time(12, 0)
+DEFAULT_BREAK_ENDS = datetime.time(13, 0)
 
 
 class DayKind(models.TextChoices):
@@ -61,7 +64,8 @@ class YearCoverage(models.TextChoices):
 class CalendarSettings(TenantOwned):
     """The company's weekly working time and how it keeps China's public holidays. One row per
     company, written on the first change (until then ``kam.calendar_selectors.calendar_settings``
-    gives the defaults: Monday to Friday, 09:00–18:00, holidays and make-up days kept)."""
+    gives the defaults: Monday to Friday, 09:00–18:00 with a lunch break 12:00–13:00, holidays and
+    make-up days kept)."""
 
     working_weekdays = ArrayField(models.PositiveSmallIntegerField(choices=Weekday.choices),
                                   verbose_name=_("working days of the week"),
@@ -69,6 +73,12 @@ class CalendarSettings(TenantOwned):
     # The working hours of a working day (the service-request clocks count them).
     day_starts = models.TimeField(_("working day starts"), default=DEFAULT_DAY_STARTS)
     day_ends = models.TimeField(_("working day ends"), default=DEFAULT_DAY_ENDS)
+    # The lunch break inside the working day, which the clocks do not count: both set or both
+    # empty (no break).
+    break_starts = models.TimeField(_("lunch break starts"), null=True, blank=True,
+                                    default=DEFAULT_BREAK_STARTS)
+    break_ends = models.TimeField(_("lunch break ends"), null=True, blank=True,
+                                  default=DEFAULT_BREAK_ENDS)
     observes_statutory_holidays = models.BooleanField(_("keeps China's public holidays"),
                                                       default=True)
     # 调休: a Saturday or Sunday the official schedule makes a working day.
@@ -82,10 +92,22 @@ class CalendarSettings(TenantOwned):
             models.UniqueConstraint(fields=["tenant"], name="calendarsettings_tenant_uniq"),
             models.CheckConstraint(condition=Q(day_ends__gt=F("day_starts")),
                                    name="calendarsettings_day_ends_after_start"),
+            models.CheckConstraint(condition=Q(break_starts__isnull=True, break_ends__isnull=True)
+                                   | Q(break_starts__isnull=False, break_ends__isnull=False),
+                                   name="calendarsettings_break_both_or_neither"),
+            # Strictly inside: a break at either edge of the day is a shorter day.
+            models.CheckConstraint(condition=Q(break_starts__isnull=True)
+                                   | Q(break_starts__gt=F("day_starts"),
+                                       break_ends__gt=F("break_starts"),
+                                       day_ends__gt=F("break_ends")),
+                                   name="calendarsettings_break_inside_day"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.working_weekdays} {self.day_starts:%H:%M}-{self.day_ends:%H:%M}"
+        hours = f"{self.day_starts:%H:%M}-{self.day_ends:%H:%M}"
+        if self.break_starts is not None and self.break_ends is not None:
+            hours += f" ({self.break_starts:%H:%M}-{self.break_ends:%H:%M})"
+        return f"{self.working_weekdays} {hours}"
 
 
 @audited(model_name="CalendarEntryEvent")

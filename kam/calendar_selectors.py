@@ -76,8 +76,9 @@ def official_range(year: int) -> tuple[datetime.date, datetime.date]:
 
 
 def calendar_settings() -> CalendarSettings:
-    """The current company's calendar settings; the defaults (not saved) before the first change.
-    One query."""
+    """The current company's calendar settings; the defaults (not saved) before the first change:
+    Monday to Friday, 09:00–18:00 with a lunch break 12:00–13:00, China's public holidays and
+    their make-up days kept (the model's defaults). One query."""
     return CalendarSettings.objects.first() or CalendarSettings()
 
 

@@ -43,7 +43,11 @@ def _calendar_write() -> None:
 
 
 def _settings_errors(*, working_weekdays: Sequence[int] | None, day_starts: datetime.time | None,
-                     day_ends: datetime.time | None) -> dict[str, list[str]]:
+                     day_ends: datetime.time | None, break_starts: datetime.time | None,
+                     break_ends: datetime.time | None) -> dict[str, list[str]]:
+    """Every rule of the settings at once (field -> messages). None is unknown, or for a break
+    bound, empty: a "give the other one too" message goes on the empty bound, so a page whose
+    bound did not parse keeps that bound's own error only (ServiceErrors.add_rule_errors)."""
     errors: dict[str, list[str]] = {}
     if working_weekdays is not None:
         if not working_weekdays:
@@ -52,35 +56,54 @@ def _settings_errors(*, working_weekdays: Sequence[int] | None, day_starts: date
             errors["working_weekdays"] = [_("Choose the days of the week from the list.")]
     if day_starts is not None and day_ends is not None and day_ends <= day_starts:
         errors["day_ends"] = [_("The working day must end after it starts.")]
+    if break_starts is None and break_ends is not None:
+        errors["break_starts"] = [_("Give the start of the lunch break too, or leave both empty.")]
+    elif break_starts is not None and break_ends is None:
+        errors["break_ends"] = [_("Give the end of the lunch break too, or leave both empty.")]
+    # Strictly inside the day: a break at either edge of it is a shorter working day.
+    if break_starts is not None and day_starts is not None and break_starts <= day_starts:
+        errors.setdefault("break_starts", []).append(
+            _("The lunch break must start after the working day starts."))
+    if break_ends is not None and break_starts is not None and break_ends <= break_starts:
+        errors.setdefault("break_ends", []).append(_("The lunch break must end after it starts."))
+    if break_ends is not None and day_ends is not None and break_ends >= day_ends:
+        errors.setdefault("break_ends", []).append(
+            _("The lunch break must end before the working day ends."))
     return errors
 
 
 def calendar_settings_check(*, working_weekdays: Sequence[int] | None,
                             day_starts: datetime.time | None, day_ends: datetime.time | None,
+                            break_starts: datetime.time | None = None,
+                            break_ends: datetime.time | None = None,
                             observes_statutory_holidays: bool | None = None,
                             works_makeup_days: bool | None = None) -> None:
-    """The rules of ``calendar_settings_update`` without changing anything (None: unknown)."""
+    """The rules of ``calendar_settings_update`` without changing anything (None: unknown; for
+    the break's bounds, unknown or empty)."""
     errors = _settings_errors(working_weekdays=working_weekdays, day_starts=day_starts,
-                              day_ends=day_ends)
+                              day_ends=day_ends, break_starts=break_starts, break_ends=break_ends)
     if errors:
         raise ValidationError(errors)
 
 
 @transaction.atomic
 def calendar_settings_update(*, working_weekdays: Sequence[int], day_starts: datetime.time,
-                             day_ends: datetime.time, observes_statutory_holidays: bool,
+                             day_ends: datetime.time, break_starts: datetime.time | None,
+                             break_ends: datetime.time | None, observes_statutory_holidays: bool,
                              works_makeup_days: bool) -> CalendarSettings:
-    """Set the company's working days of the week, working hours, and whether it keeps China's
-    public holidays and works their make-up days. Audited (the settings' event table)."""
+    """Set the company's working days of the week, working hours and lunch break (both bounds
+    None: no break), and whether it keeps China's public holidays and works their make-up days.
+    Audited (the settings' event table)."""
     _calendar_write()
     errors = _settings_errors(working_weekdays=working_weekdays, day_starts=day_starts,
-                              day_ends=day_ends)
+                              day_ends=day_ends, break_starts=break_starts, break_ends=break_ends)
     if errors:
         raise ValidationError(errors)
     # The tenant row is held (_calendar_write): no other change of the calendar runs meanwhile.
     row, _created = CalendarSettings.objects.get_or_create(tenant=get_current_tenant())
     values = {"working_weekdays": sorted(set(working_weekdays)), "day_starts": day_starts,
-              "day_ends": day_ends, "observes_statutory_holidays": observes_statutory_holidays,
+              "day_ends": day_ends, "break_starts": break_starts, "break_ends": break_ends,
+              "observes_statutory_holidays": observes_statutory_holidays,
               "works_makeup_days": works_makeup_days}
     if any(getattr(row, field) != value for field, value in values.items()):
         for field, value in values.items():

@@ -45,7 +45,8 @@ MON_FRI = [0, 1, 2, 3, 4]
 def settings(tenant: Tenant, *, weekdays=MON_FRI, observes=True, makeup=True) -> None:
     with tenant_context(tenant):
         calendar_settings_update(working_weekdays=weekdays, day_starts=datetime.time(9),
-                                 day_ends=datetime.time(18), observes_statutory_holidays=observes,
+                                 day_ends=datetime.time(18), break_starts=datetime.time(12),
+                                 break_ends=datetime.time(13), observes_statutory_holidays=observes,
                                  works_makeup_days=makeup)
 
 

@@ -136,12 +136,34 @@ def test_another_company_gets_404_and_changes_nothing(client, admin_a, admin_b):
     page = client.get(reverse("kam:calendar") + "?year=2026").content.decode()
     export = client.get(reverse("kam:calendar-export") + "?year=2026").content.decode()
     assert "华东厂庆" not in page and "华东厂庆" not in export
-    # Their settings are theirs.
+    # Their settings are theirs, the lunch break too.
     response = client.post(reverse("kam:calendar-settings"), {
-        "working_weekdays": ["0", "1"], "day_starts": "08:00", "day_ends": "17:00"})
+        "working_weekdays": ["0", "1"], "day_starts": "08:00", "day_ends": "17:00",
+        "break_starts": "11:00", "break_ends": "11:30"})
     assert response.status_code == 303
     assert not CalendarSettings.unscoped_all_tenants.filter(tenant=admin_a.tenant).exists()
     assert is_working_day(D(2026, 10, 8), tenant=fresh(admin_a.tenant))  # a Thursday
+    theirs = CalendarSettings.unscoped_all_tenants.get(tenant=admin_b.tenant)
+    assert (theirs.break_starts, theirs.break_ends) == (datetime.time(11), datetime.time(11, 30))
+
+
+def test_another_company_cannot_change_a_saved_lunch_break(client, admin_a, admin_b):
+    login(client, admin_a)
+    assert client.post(reverse("kam:calendar-settings"), {
+        "working_weekdays": ["0", "1", "2", "3", "4"], "day_starts": "09:00", "day_ends": "18:00",
+        "break_starts": "12:00", "break_ends": "13:30",
+        "observes_statutory_holidays": "on", "works_makeup_days": "on"}).status_code == 303
+    before = list(CalendarSettings.unscoped_all_tenants.filter(tenant=admin_a.tenant).values())
+    login(client, admin_b)
+    # Neither a valid change nor a faulty one reaches tenant A's row: B's request is B's.
+    for body in ({"working_weekdays": ["0"], "day_starts": "09:00", "day_ends": "18:00"},
+                 {"working_weekdays": ["0"], "day_starts": "09:00", "day_ends": "18:00",
+                  "break_starts": "12:00"}):
+        client.post(reverse("kam:calendar-settings"), body)
+    assert list(CalendarSettings.unscoped_all_tenants.filter(tenant=admin_a.tenant)
+                .values()) == before
+    page = client.get(reverse("kam:calendar"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "12:00–13:30" not in page
 
 
 # --- the working week --------------------------------------------------------------------------------
@@ -182,6 +204,96 @@ def test_the_working_week_shows_every_error_at_once_and_changes_nothing(client, 
     response = client.post(reverse("kam:calendar-settings"), {
         "working_weekdays": ["9"], "day_starts": "09:00", "day_ends": "18:00"})
     assert response.status_code == 400
+    assert not CalendarSettings.unscoped_all_tenants.exists()
+
+
+def test_the_lunch_break_is_shown_saved_and_used_at_once(client, admin_a):
+    login(client, admin_a)
+    # Before the first change: the defaults, 12:00–13:00.
+    page = client.get(reverse("kam:calendar"), HTTP_ACCEPT_LANGUAGE="en")
+    body = page.content.decode()
+    assert "Lunch break" in body and "12:00–13:00" in body
+    form = page.context["settings_form"]
+    assert (form["break_starts"].value(), form["break_ends"].value()) == (datetime.time(12),
+                                                                          datetime.time(13))
+    assert "Lunch break from" in body and "Lunch break to" in body
+    chinese = client.get(reverse("kam:calendar"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "午休" in chinese and "午休开始" in chinese and "午休结束" in chinese
+    week = {"working_weekdays": ["0", "1", "2", "3", "4"], "day_starts": "08:30",
+            "day_ends": "17:30", "observes_statutory_holidays": "on", "works_makeup_days": "on"}
+    response = client.post(reverse("kam:calendar-settings"), {
+        **week, "break_starts": "11:45", "break_ends": "13:15"})
+    assert response.status_code == 303
+    settings = CalendarSettings.unscoped_all_tenants.get(tenant=admin_a.tenant)
+    assert (settings.break_starts, settings.break_ends) == (datetime.time(11, 45),
+                                                            datetime.time(13, 15))
+    assert "11:45–13:15" in client.get(reverse("kam:calendar"),
+                                       HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # Both left empty: no break.
+    response = client.post(reverse("kam:calendar-settings"), {
+        **week, "break_starts": "", "break_ends": ""})
+    assert response.status_code == 303
+    settings.refresh_from_db()
+    assert (settings.break_starts, settings.break_ends) == (None, None)
+    assert "No break" in client.get(reverse("kam:calendar"),
+                                    HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "无午休" in client.get(reverse("kam:calendar"),
+                                HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert settings.audit_events.count() >= 2
+
+
+@pytest.mark.parametrize("language, messages", [
+    ("en", {"start_too": "Give the start of the lunch break too, or leave both empty.",
+            "end_too": "Give the end of the lunch break too, or leave both empty.",
+            "after_day_starts": "The lunch break must start after the working day starts.",
+            "before_day_ends": "The lunch break must end before the working day ends.",
+            "after_it_starts": "The lunch break must end after it starts.",
+            "no_weekday": "Choose at least one working day of the week.",
+            "day_ends": "The working day must end after it starts."}),
+    ("zh-hans", {"start_too": "请同时填写午休开始时间，或两项都留空。",
+                 "end_too": "请同时填写午休结束时间，或两项都留空。",
+                 "after_day_starts": "午休必须在上班时间之后开始。",
+                 "before_day_ends": "午休必须在下班时间之前结束。",
+                 "after_it_starts": "午休结束时间必须晚于开始时间。",
+                 "no_weekday": "请至少选择一个每周工作日。",
+                 "day_ends": "下班时间必须晚于上班时间。"}),
+])
+def test_the_lunch_break_s_errors_all_at_once_in_both_languages(client, admin_a, language,
+                                                               messages):
+    login(client, admin_a)
+
+    def errors(**body: str) -> dict[str, list[str]]:
+        response = client.post(reverse("kam:calendar-settings"),
+                               {"day_starts": "09:00", "day_ends": "18:00", **body},
+                               HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 400
+        for field_errors in response.context["settings_form"].errors.values():
+            for message in field_errors:  # shown on the page, beside its field
+                assert message in response.content.decode()
+        return dict(response.context["settings_form"].errors)
+
+    # One bound only, the other before the day starts, and no working day: all at once.
+    assert errors(break_starts="08:00") == {
+        "working_weekdays": [messages["no_weekday"]],
+        "break_starts": [messages["after_day_starts"]],
+        "break_ends": [messages["end_too"]]}
+    assert errors(working_weekdays="0", break_ends="13:00") == {
+        "break_starts": [messages["start_too"]]}
+    # Ends before it starts, and after the day ends: both said of the end.
+    assert errors(working_weekdays="0", break_starts="12:00", break_ends="11:00") == {
+        "break_ends": [messages["after_it_starts"]]}
+    assert errors(working_weekdays="0", break_starts="17:00", break_ends="18:00") == {
+        "break_ends": [messages["before_day_ends"]]}
+    # Everything wrong with the hours at once.
+    assert errors(working_weekdays="0", day_starts="12:30", day_ends="10:00",
+                  break_starts="12:00", break_ends="11:00") == {
+        "day_ends": [messages["day_ends"]],
+        "break_starts": [messages["after_day_starts"]],
+        "break_ends": [messages["after_it_starts"], messages["before_day_ends"]]}
+    # A bound that does not parse keeps its own error only, beside the other fields' rules.
+    found = errors(break_starts="noon", break_ends="13:00")
+    assert set(found) == {"break_starts", "working_weekdays"}
+    assert messages["start_too"] not in found["break_starts"]
     assert not CalendarSettings.unscoped_all_tenants.exists()
 
 
