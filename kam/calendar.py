@@ -17,6 +17,10 @@ November for the next year) is counted with the weekly rule only — no public h
 flagged loudly to administrators (``calendar_warnings``: the calendar page, the settings page, and
 "my day") weeks before it starts; it is never quietly treated as a year without holidays.
 
+The working *hours* of those days — the working day's start and end and its lunch break — are
+counted by ``kam.worktime`` (working seconds between two instants, a deadline so many working
+seconds after one), from the same built calendar.
+
 Speed: nightly jobs call these once per tenant (to turn "2 working days ago" into a date parameter
 of a set-based statement) and pages call them per row. Each process keeps one built calendar per
 tenant, keyed by the tenant's calendar stamp (``Tenant.calendar_version``), which every change of
@@ -64,7 +68,8 @@ class CalendarWarning:
 @dataclass(frozen=True)
 class _Calendar:
     """One company's calendar, built once per stamp: the weekly rule, and the dates on which the
-    rule is wrong (a public holiday on a weekday, a make-up Saturday, a company day)."""
+    rule is wrong (a public holiday on a weekday, a make-up Saturday, a company day); and the
+    working periods of a working day on the wall clock (kam.worktime)."""
 
     stamp: uuid.UUID | None
     tenant_id: int
@@ -73,9 +78,25 @@ class _Calendar:
     flipped_sorted: tuple[datetime.date, ...]
     official_years: frozenset[int]
     observes_statutory_holidays: bool
+    # [start, end) of each working period of a working day, in order: the day's start to the lunch
+    # break and the break's end to the day's end, or the whole day when it has no break.
+    periods: tuple[tuple[datetime.time, datetime.time], ...]
 
     def works(self, day: datetime.date) -> bool:
         return (day.weekday() in self.weekdays) != (day in self.flipped)
+
+    def working_days_in(self, start: datetime.date, end: datetime.date) -> int:
+        """The working days in (``start``, ``end``], ``start`` <= ``end``: whole weeks counted
+        from the weekly rule, then corrected by the dates that break it."""
+        weeks, rest = divmod((end - start).days, 7)
+        count = weeks * len(self.weekdays) + sum(
+            1 for i in range(1, rest + 1)
+            if (start + datetime.timedelta(days=i)).weekday() in self.weekdays)
+        first = bisect.bisect_right(self.flipped_sorted, start)
+        last = bisect.bisect_right(self.flipped_sorted, end)
+        for day in self.flipped_sorted[first:last]:
+            count += -1 if day.weekday() in self.weekdays else 1
+        return count
 
     def coverage(self, year: int) -> str:
         if year in self.official_years:
@@ -121,10 +142,17 @@ def _build(tenant: Tenant) -> _Calendar:
             works[day] = kind == DayKind.WORKING
     flipped = frozenset(day for day, working in works.items()
                         if working != (day.weekday() in weekdays))
+    periods: tuple[tuple[datetime.time, datetime.time], ...]
+    if settings.break_starts is not None and settings.break_ends is not None:
+        periods = ((settings.day_starts, settings.break_starts),
+                   (settings.break_ends, settings.day_ends))
+    else:
+        periods = ((settings.day_starts, settings.day_ends),)
     return _Calendar(stamp=tenant.calendar_version, tenant_id=tenant.pk, weekdays=weekdays,
                      flipped=flipped, flipped_sorted=tuple(sorted(flipped)),
                      official_years=official_years,
-                     observes_statutory_holidays=settings.observes_statutory_holidays)
+                     observes_statutory_holidays=settings.observes_statutory_holidays,
+                     periods=periods)
 
 
 def _calendar(tenant: Tenant | None) -> _Calendar:
@@ -184,16 +212,7 @@ def working_days_between(start: datetime.date, end: datetime.date, *,
     from the weekly rule, then corrected by the dates that break it."""
     if end < start:
         return -working_days_between(end, start, tenant=tenant)
-    calendar = _checked(_calendar(tenant), start, end)
-    weeks, rest = divmod((end - start).days, 7)
-    count = weeks * len(calendar.weekdays) + sum(
-        1 for i in range(1, rest + 1)
-        if (start + datetime.timedelta(days=i)).weekday() in calendar.weekdays)
-    first = bisect.bisect_right(calendar.flipped_sorted, start)
-    last = bisect.bisect_right(calendar.flipped_sorted, end)
-    for day in calendar.flipped_sorted[first:last]:
-        count += -1 if day.weekday() in calendar.weekdays else 1
-    return count
+    return _checked(_calendar(tenant), start, end).working_days_in(start, end)
 
 
 def year_coverage(year: int, *, tenant: Tenant | None = None) -> str:

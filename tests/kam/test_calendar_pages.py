@@ -12,11 +12,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from kam import clock
 from kam.calendar import is_working_day, year_coverage
 from kam.calendar_models import CalendarEntry, CalendarSettings, DayKind, EntrySource
 from kam.calendar_services import calendar_entry_save
 from kam.models import Tenant
 from kam.tenancy import tenant_context
+from kam.worktime import working_time_add
 from tests.conftest import login
 
 # The pages read the tenant's today: the usual frozen instant (15 June 2026) unless a test says.
@@ -145,6 +147,10 @@ def test_another_company_gets_404_and_changes_nothing(client, admin_a, admin_b):
     assert is_working_day(D(2026, 10, 8), tenant=fresh(admin_a.tenant))  # a Thursday
     theirs = CalendarSettings.unscoped_all_tenants.get(tenant=admin_b.tenant)
     assert (theirs.break_starts, theirs.break_ends) == (datetime.time(11), datetime.time(11, 30))
+    # Tenant A's lunch break is still the default one.
+    thursday = datetime.datetime(2026, 10, 8, 11, 30, tzinfo=clock.zone("Asia/Shanghai"))
+    assert working_time_add(thursday, 3600, tenant=fresh(admin_a.tenant)) == thursday.replace(
+        hour=13)
 
 
 def test_another_company_cannot_change_a_saved_lunch_break(client, admin_a, admin_b):
@@ -229,6 +235,10 @@ def test_the_lunch_break_is_shown_saved_and_used_at_once(client, admin_a):
                                                             datetime.time(13, 15))
     assert "11:45–13:15" in client.get(reverse("kam:calendar"),
                                        HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # Used by the next request: Thursday 15 October 11:00 + 1 h is 13:30 (45 min, then 15 min).
+    start = datetime.datetime(2026, 10, 15, 11, tzinfo=clock.zone("Asia/Shanghai"))
+    assert working_time_add(start, 3600, tenant=fresh(admin_a.tenant)) == start.replace(
+        hour=13, minute=30)
     # Both left empty: no break.
     response = client.post(reverse("kam:calendar-settings"), {
         **week, "break_starts": "", "break_ends": ""})
@@ -239,6 +249,7 @@ def test_the_lunch_break_is_shown_saved_and_used_at_once(client, admin_a):
                                     HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "无午休" in client.get(reverse("kam:calendar"),
                                 HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert working_time_add(start, 3600, tenant=fresh(admin_a.tenant)) == start.replace(hour=12)
     assert settings.audit_events.count() >= 2
 
 
