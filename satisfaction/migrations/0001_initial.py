@@ -125,7 +125,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('version', models.PositiveIntegerField(verbose_name='version')),
-                ('warn_percent', models.PositiveSmallIntegerField(default=75, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(99)], verbose_name='warn at (% of the target used)')),
+                ('warn_percent', models.PositiveSmallIntegerField(default=75, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(99)], verbose_name='warn at (percent of the target used)')),
                 ('warn_minutes_left', models.PositiveIntegerField(default=60, validators=[django.core.validators.MaxValueValidator(129600)], verbose_name='warn when this many minutes are left')),
                 ('owner_after_minutes', models.PositiveIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(129600)], verbose_name='tell the account owner this many minutes after a breach')),
                 ('executives_after_minutes', models.PositiveIntegerField(default=240, validators=[django.core.validators.MaxValueValidator(129600)], verbose_name='tell the executives this many minutes after a breach')),

@@ -13,9 +13,9 @@ import math
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
-from kam.worktime import working_intervals, working_seconds_between, working_time_add
 
 from kam.models import Tenant
+from kam.worktime import working_intervals, working_seconds_between, working_time_add
 from satisfaction.sla.models import ClockState, Hours, SlaClock, SlaPolicy
 
 

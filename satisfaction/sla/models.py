@@ -52,7 +52,7 @@ class SlaPolicy(TenantOwned):
     # Warn the assignee once this share of the target is used up and no more than this much
     # time is left (the later of the two: sla.clocks.warn_after).
     warn_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of the target used)"), default=75,
+        _("warn at (percent of the target used)"), default=75,
         validators=[MinValueValidator(1), MaxValueValidator(99)])
     warn_minutes_left = models.PositiveIntegerField(
         _("warn when this many minutes are left"), default=60,
