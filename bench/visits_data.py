@@ -4,12 +4,28 @@ default ``.kam/bench13``): ``visits-NNNN`` companies, each made like every compa
 ``.exec`` (executive), ``.m1`` and ``.m2`` (account managers owning 500 accounts each: odd and
 even accounts) — and, per company, set-based (one statement per table for a chunk of companies,
 as the owner with row-level security not forced and the audit triggers off inside the fill's
-transaction, like bench/tiering.py; deterministic: no random()):
+transaction, like bench/tiering.py; deterministic: no random(); where a spread must look random
+— birthdays, contract dates — an md5 of the row's id):
 
 * 1,000 accounts (one in 20 a prospect, one in 23 churned), a tier each (strategic, key,
   important, general in turn) and, for half the accounts (both managers'), a tier change 0–399
   days ago (a few in the last week: my day's tier changes);
-* 2 contacts per account at levels in turn;
+* 2 contacts per account at levels in turn, with birthdays (care_reminders' work): 70 %
+  solar, spread evenly over the days of the year (born 1960–1999), 20 % lunar (the stored
+  date's month and day are the lunar month and day, as the contact form stores them, in a leap
+  year so that 2/29 can be stored; lunar day 30 of month 2 stored as day 29; none in a leap
+  month), 10 % without one; 5 % of all contacts opted out of care (``care_opt_out``). An even
+  spread puts ~1.1 % of the birthdays in the default 3-day lead window (4 days of ~365): about
+  20 reminders per company a night;
+* the accounts' language left empty, the companies' default language Chinese (``tenant_create``'s
+  zh-hans): every account is greeted on the Chinese festivals, none on the company's own list
+  (New Year's Day, Christmas: for other-language accounts). Whether a festival falls in its lead
+  window depends on the bench day: on 8 Dec 2026 none does (the next are 元旦 from 29 Dec and
+  春节 (6 Feb 2027) from 27 Jan, 10 days ahead), so the job's festival statement inserts
+  nothing — a festival day would add one reminder per cared-for contact (~1,900 per company);
+* one contract per account (none for prospects): active, started 1–5 years before the day of
+  generation (so every start is in an earlier year: its anniversaries count), its month and day
+  spread over the year; the churned accounts' contracts expired (not reminded of);
 * 5 visits per account (the issue's 5M visits for 1,000 companies) at the three levels over the
   last year and the next five weeks: the future ones planned; the past ones 75 % completed,
   5 % cancelled, 5 % missed and 15 % still planned (without a report: what the nightly
@@ -17,6 +33,9 @@ transaction, like bench/tiering.py; deterministic: no random()):
 * 2 follow-ups per account (the issue's 2M) due 90 days ago to 29 days ahead: 60 % open (the
   past-due ones unmarked: what ``follow_ups_overdue`` marks and escalates), 30 % done,
   10 % cancelled.
+
+The birthdays are an UPDATE of the contacts (a step of its own, done for a company once one of
+its contacts has a birthday), so a state dir generated before them gains them on the next run.
 
 Generated rows have ``updated_at = created_at``: the scripts find (and undo) what a job changed
 by ``updated_at > created_at``.
@@ -32,17 +51,19 @@ PREFIX = "visits-"
 ACCOUNTS = 1_000
 CHUNK = 50  # companies per fill transaction
 DATA_TABLES = ["accounts_account", "accounts_accounttier", "accounts_tierchange",
-               "accounts_contact", "visits_visit", "visits_followup", "kam_membership"]
+               "accounts_contact", "accounts_contract", "visits_visit", "visits_followup",
+               "kam_membership"]
 
 FILL_SQL = [("accounts", "accounts_account", """
 INSERT INTO accounts_account
     (tenant_id, name, short_name, unified_social_credit_code, industry, province, city,
      employee_count, annual_revenue_band, business_scope, development_stage, parent_id, owner_id,
-     lifecycle_status, strategic_value, credit_rating, notes, external_id, created_at, updated_at)
+     lifecycle_status, strategic_value, credit_rating, language, notes, external_id, created_at,
+     updated_at)
 SELECT m.tenant_id, '拜访客户' || lpad(g::text, 4, '0') || '有限公司', '', '', '', '', '', NULL,
        '', '', '', NULL, CASE WHEN g %% 2 = 1 THEN m.m1 ELSE m.m2 END,
        CASE WHEN g %% 20 = 0 THEN 'prospect' WHEN g %% 23 = 0 THEN 'churned' ELSE 'active' END,
-       3, '', '', '', %(now)s - make_interval(days => (400 + g %% 700)::int), %(now)s
+       3, '', '', '', '', %(now)s - make_interval(days => (400 + g %% 700)::int), %(now)s
   FROM (SELECT ms.tenant_id,
                max(ms.id) FILTER (WHERE u.username LIKE '%%.m1') AS m1,
                max(ms.id) FILTER (WHERE u.username LIKE '%%.m2') AS m2
@@ -69,9 +90,11 @@ SELECT t.tenant_id, t.account_id, 1, '', t.tier, 50, t.policy_id, 'computed', ''
 """), ("contacts", "accounts_contact", """
 INSERT INTO accounts_contact (tenant_id, account_id, name, title, department, level, buying_role,
                               relationship_strength, phone, email, wechat_id, birthday_is_lunar,
-                              is_active, notes, external_id, created_at, updated_at)
+                              birthday_lunar_leap, care_opt_out, is_active, notes, external_id,
+                              created_at, updated_at)
 SELECT a.tenant_id, a.id, '联系人' || k, '', '', (ARRAY['leadership', 'technical', 'business'])[
-           1 + (a.id + k) %% 3], '', 3, '', '', '', false, true, '', '', %(now)s, %(now)s
+           1 + (a.id + k) %% 3], '', 3, '', '', '', false, false, false, true, '', '', %(now)s,
+       %(now)s
   FROM accounts_account a CROSS JOIN generate_series(1, 2) k WHERE a.tenant_id = ANY(%(tenants)s)
 """), ("visits", "visits_visit", """
 INSERT INTO visits_visit (tenant_id, account_id, level, channel, planned_start, duration_minutes,
@@ -109,7 +132,39 @@ SELECT a.tenant_id, a.id, '跟进事项' || k, '',
                                  WHEN (a.id + k * 3) %% 10 < 9 THEN 'done'
                                  ELSE 'cancelled' END AS status) s
  WHERE a.tenant_id = ANY(%(tenants)s) AND a.owner_id IS NOT NULL
+"""), ("birthdays", "accounts_contact", """
+UPDATE accounts_contact AS c
+   SET birthday = b.birthday, birthday_is_lunar = b.lunar, birthday_lunar_leap = false,
+       care_opt_out = b.opt_out
+  FROM (SELECT x.id,
+               CASE WHEN x.share < 10 THEN NULL
+                    WHEN x.share < 30 THEN make_date(1960 + 4 * (x.h / 100 %% 10)::int, x.m,
+                                                     CASE WHEN x.m = 2 THEN least(x.d, 29)
+                                                          ELSE x.d END)
+                    ELSE date '1960-01-01' + (x.h / 100 %% 14610)::int END AS birthday,
+               x.share BETWEEN 10 AND 29 AS lunar, x.h / 1048576 %% 20 = 0 AS opt_out
+          FROM (SELECT id, h, h %% 100 AS share, 1 + (h / 100 %% 12)::int AS m,
+                       1 + (h / 1200 %% 30)::int AS d
+                  FROM (SELECT id, ('x' || left(md5(id::text), 8))::bit(32)::bigint AS h
+                          FROM accounts_contact WHERE tenant_id = ANY(%(tenants)s)) hashed) x) b
+ WHERE c.tenant_id = ANY(%(tenants)s) AND c.id = b.id
+"""), ("contracts", "accounts_contract", """
+INSERT INTO accounts_contract (tenant_id, account_id, number, title, start_date, end_date, value,
+                               payment_terms_days, status, renewal_notice_days, notes,
+                               external_id, created_at, updated_at)
+SELECT a.tenant_id, a.id, 'HT-' || lpad(a.id::text, 9, '0'), '年度服务合同', s.start,
+       CASE WHEN a.lifecycle_status = 'churned' THEN s.start + 365
+            ELSE %(today)s + (30 + a.id %% 700)::int END,
+       100000 + (a.id %% 50) * 10000, 30,
+       CASE WHEN a.lifecycle_status = 'churned' THEN 'expired' ELSE 'active' END, 60, '', '',
+       %(now)s, %(now)s
+  FROM accounts_account a
+ CROSS JOIN LATERAL (SELECT %(today)s - (366 + ('x' || left(md5(a.id::text), 8))::bit(32)::bigint
+                                          %% 1461)::int AS start) s
+ WHERE a.tenant_id = ANY(%(tenants)s) AND a.lifecycle_status <> 'prospect'
 """)]
+# A step is done for a company when the table has a row of it (matching this, for an UPDATE).
+DONE_WHERE = {"birthdays": "birthday IS NOT NULL"}
 
 
 def slug(number: int) -> str:
@@ -123,13 +178,14 @@ def companies(count: int) -> list:
                 .order_by("slug"))
 
 
-def _system_counts(table: str) -> dict[int, int]:
+def _system_counts(table: str, where: str = "true") -> dict[int, int]:
     from django.db import connection
 
     from kam.tenancy import system_read
 
     with system_read("bench: counts per tenant"), connection.cursor() as cursor:
-        cursor.execute(f"SELECT tenant_id, count(*) FROM {table} GROUP BY 1")  # noqa: S608
+        cursor.execute(f"SELECT tenant_id, count(*) FROM {table} WHERE {where} "  # noqa: S608
+                       f"GROUP BY 1")
         return dict(cursor.fetchall())
 
 
@@ -177,7 +233,7 @@ def generate(count: int) -> list:
     now = timezone.now()
     today = clock.today(tenants[0])
     for label, table, sql in FILL_SQL:
-        have = _system_counts(table)
+        have = _system_counts(table, DONE_WHERE.get(label, "true"))
         missing = [t.pk for t in tenants if t.pk not in have]
         if not missing:
             steps.append([label, f"{sum(have.get(t.pk, 0) for t in tenants):,}", "-", "present"])

@@ -1,12 +1,14 @@
-"""Issue 13's nightly visit jobs — visits_missed, follow_ups_overdue and cadence — each run per
-company through ``kam.jobs.run_job`` against one hand-written statement for all the companies,
-measured in the same run.
+"""Issue 13's nightly jobs — visits_missed, follow_ups_overdue, cadence and care_reminders —
+each run per company through ``kam.jobs.run_job`` against one hand-written statement for all
+the companies, measured in the same run; and the night (the four added up) against the floors
+added up.
 
     export KAM_STATE_DIR=$PWD/.kam/bench13
     .venv/bin/python bench/visits_jobs.py [--tenants 200] [--runs 1]
 
 Data (bench/visits_data.py, generated once): ``--tenants`` companies × 1,000 accounts, 5 visits
-and 2 follow-ups per account. The issue's scale is 1,000 companies (5M visits, 2M follow-ups);
+and 2 follow-ups per account, 2 contacts per account with birthdays (solar and lunar), one
+contract per account. The issue's scale is 1,000 companies (5M visits, 2M follow-ups);
 every job is one set of statements per company, so its time grows with the number of companies
 (and the floor's with the rows): the ratio is what carries over.
 
@@ -21,13 +23,20 @@ Per job and state, ``--runs`` times (median):
   past the grace period, their events and their owners' notifications (writable CTEs);
   follow_ups_overdue: one UPDATE marking overdue and escalated, the events of both and the
   notifications (owners; the executives for escalations); cadence: bench/cadence.py's statement
-  (every company's rows into a temp table; and, for the first run, inserted into the table).
+  (every company's rows into a temp table; and, for the first run, inserted into the table);
+  care_reminders: one INSERT of the birthdays (solar and lunar), festivals and contract
+  anniversaries falling in their lead windows ON CONFLICT DO NOTHING, the new reminders' events
+  and their owners' notifications (writable CTEs), the job's window lists computed once in
+  Python (care.calendar, care.services.festival_occurrences) and passed as arrays, as the job
+  passes them (every bench company has the same settings, language and festivals: checked).
 
 Two states: **first run** (the visits and follow-ups the jobs mark put back as generated, their
-events deleted, the cadence rows deleted) and **steady state** (the same jobs again the same
-day: nothing to change). The floor runs first on the same state as the job, and the rows it
-changed (visit ids, follow-up ids, events, notifications; cadence: every row) are compared with
-what the job changed: expected equal. Target (issue 13): job ≤ 1.5× floor.
+events deleted, the cadence rows and care reminders deleted) and **steady state** (the same jobs
+again the same day: nothing to change). The floor runs first on the same state as the job, and
+the rows it changed (visit ids, follow-up ids, reminders — contact or contract, occasion,
+festival, day, year —, the numbers of events and notifications; cadence: every row) are compared
+with what the job changed: expected equal. Target (issue 13): job ≤ 1.5× floor, per job and for
+the night (the four jobs' seconds added up against their floors').
 """
 
 from __future__ import annotations
@@ -45,14 +54,15 @@ from common import load_average, median, print_table, setup_django, vacuum_analy
 
 TARGET = 1.5
 EARLY = 10  # peak RSS after this many companies, and after all of them
-JOBS = ("visits_missed", "follow_ups_overdue", "cadence")
+JOBS = ("visits_missed", "follow_ups_overdue", "cadence", "care_reminders")
 WRITE_TABLES = ["visits_visit", "visits_followup", "kam_event", "kam_notification",
-                "visits_cadencestatus", "kam_jobrun"]
+                "visits_cadencestatus", "care_carereminder", "kam_jobrun"]
 # What the floors read and write: row-level security is not forced on these in their transaction
-# (the audit triggers stay on: the jobs' updates record their history rows too).
-FLOOR_TABLES = ["accounts_account", "visits_visit", "visits_followup", "kam_event",
-                "kam_notification", "kam_membership", "kam_notificationsettings",
-                "visits_visitevent", "visits_followupevent"]
+# (the audit triggers stay on: the jobs' updates and inserts record their history rows too).
+FLOOR_TABLES = ["accounts_account", "accounts_contact", "accounts_contract", "visits_visit",
+                "visits_followup", "kam_event", "kam_notification", "kam_membership",
+                "kam_notificationsettings", "visits_visitevent", "visits_followupevent",
+                "care_carereminder", "care_carereminderevent", "care_festival"]
 
 _NOTIFY = """
 INSERT INTO kam_notification (tenant_id, event_id, recipient_id, created_at, read_at, email_state,
@@ -139,6 +149,79 @@ ev AS (
     RETURNING tenant_id, id, key
 )""" + _NOTIFY.format(recipient=_TO_OWNER_OR_EXECUTIVES)  # noqa: S608
 
+# care_reminders: the job's three INSERTs (care/sql.py: birthdays solar and lunar, festivals,
+# contract anniversaries) as one INSERT of their UNION ALL for every company, ON CONFLICT DO
+# NOTHING; then, for the new reminders, notify_new_reminders' events (key care-reminder:<id>, its
+# data) and the owners' notifications. The window lists are the job's, computed once in Python
+# (every bench company has the same calendar, settings and festivals: checked); a company's own
+# festival is passed by name (unique per company) and found in each company's list.
+_CARED_FOR = """
+  JOIN accounts_account a ON a.tenant_id = c.tenant_id AND a.id = c.account_id
+                         AND a.owner_id IS NOT NULL
+ WHERE c.tenant_id = ANY(%(tenants)s) AND c.is_active AND NOT c.care_opt_out"""
+CARE_FLOOR_SQL = """
+WITH new AS (
+    INSERT INTO care_carereminder (tenant_id, account_id, contact_id, contract_id, occasion,
+                                   festival_id, occurs_on, year, owner_id, status, created_at,
+                                   updated_at)
+    SELECT c.tenant_id, c.account_id, c.id, NULL::bigint, 'birthday', NULL::bigint, w.on_day,
+           w.year, a.owner_id, 'open', %(now)s, %(now)s
+      FROM unnest(%(b_months)s::int[], %(b_days)s::int[], %(b_lunar)s::bool[], %(b_leap)s::int[],
+                  %(b_on)s::date[], %(b_years)s::int[]) AS w(month, day, lunar, leap, on_day, year)
+      JOIN accounts_contact c ON c.tenant_id = ANY(%(tenants)s) AND c.birthday IS NOT NULL
+                             AND EXTRACT(MONTH FROM c.birthday) = w.month
+                             AND EXTRACT(DAY FROM c.birthday) = w.day
+                             AND c.birthday_is_lunar = w.lunar
+                             AND (w.leap IS NULL OR c.birthday_lunar_leap = (w.leap = 1))""" \
+    + _CARED_FOR + """
+    UNION ALL
+    SELECT c.tenant_id, c.account_id, c.id, NULL, w.occasion, f.id, w.on_day, w.year,
+           a.owner_id, 'open', %(now)s, %(now)s
+      FROM unnest(%(f_occasions)s::varchar[], %(f_names)s::varchar[], %(f_on)s::date[],
+                  %(f_years)s::int[], %(f_chinese)s::bool[])
+           AS w(occasion, name, on_day, year, chinese)
+     CROSS JOIN accounts_contact c
+      LEFT JOIN care_festival f ON w.name IS NOT NULL AND f.tenant_id = c.tenant_id
+                               AND f.name = w.name AND f.is_active""" + _CARED_FOR + """
+       AND (w.name IS NULL OR f.id IS NOT NULL)
+       AND w.chinese = (a.language = 'zh' OR (a.language = '' AND %(company_chinese)s))
+    UNION ALL
+    SELECT k.tenant_id, k.account_id, NULL, k.id, 'anniversary', NULL, w.on_day, w.year,
+           a.owner_id, 'open', %(now)s, %(now)s
+      FROM unnest(%(a_months)s::int[], %(a_days)s::int[], %(a_on)s::date[], %(a_years)s::int[])
+           AS w(month, day, on_day, year)
+      JOIN accounts_contract k ON k.tenant_id = ANY(%(tenants)s) AND k.status = 'active'
+                              AND EXTRACT(MONTH FROM k.start_date) = w.month
+                              AND EXTRACT(DAY FROM k.start_date) = w.day
+                              AND EXTRACT(YEAR FROM k.start_date) < w.year
+      JOIN accounts_account a ON a.tenant_id = k.tenant_id AND a.id = k.account_id
+                             AND a.owner_id IS NOT NULL
+        ON CONFLICT DO NOTHING
+    RETURNING id, tenant_id, account_id, contact_id, contract_id, occasion, festival_id,
+              occurs_on, owner_id
+),
+changed AS (
+    SELECT new.tenant_id, new.id, new.owner_id, 'care-reminder:' || new.id AS key,
+           jsonb_build_object('reminder_id', new.id, 'account_id', new.account_id,
+                              'account_name', a.name,
+                              'person', COALESCE(c.name, k.number, ''),
+                              'occasion', new.occasion, 'festival_name', COALESCE(f.name, ''),
+                              'lunar', COALESCE(c.birthday_is_lunar, false),
+                              'on', new.occurs_on::text) AS data
+      FROM new
+      JOIN accounts_account a ON a.tenant_id = new.tenant_id AND a.id = new.account_id
+      LEFT JOIN accounts_contact c ON c.tenant_id = new.tenant_id AND c.id = new.contact_id
+      LEFT JOIN accounts_contract k ON k.tenant_id = new.tenant_id AND k.id = new.contract_id
+      LEFT JOIN care_festival f ON f.tenant_id = new.tenant_id AND f.id = new.festival_id
+),
+ev AS (
+    INSERT INTO kam_event (tenant_id, kind, key, subject, data, occurred_at, created_at)
+    SELECT tenant_id, 'care.reminder', key, 'care.carereminder:' || id, data, %(now)s, %(now)s
+      FROM changed
+        ON CONFLICT (tenant_id, key) DO NOTHING
+    RETURNING tenant_id, id, key
+)""" + _NOTIFY.format(recipient="m.id = c.owner_id")  # noqa: S608
+
 # What a run changed, read afterwards (the job's) or inside the rolled-back transaction (the
 # floor's): ids of the rows marked, events and notifications of the job's kinds.
 CHANGED_SQL = {
@@ -149,6 +232,12 @@ CHANGED_SQL = {
         SELECT CASE WHEN escalated_on IS NULL THEN 'overdue' ELSE 'escalated' END, tenant_id, id
           FROM visits_followup
          WHERE tenant_id = ANY(%(tenants)s) AND updated_at > created_at""",
+    # Every reminder of the companies (contact or contract, occasion, festival, day, year): the
+    # reset deletes them all, so these are the ones the floor or the job made.
+    "care_reminders": """
+        SELECT occasion, tenant_id, COALESCE(contact_id, 0), COALESCE(contract_id, 0),
+               COALESCE(festival_id, 0), occurs_on, year
+          FROM care_carereminder WHERE tenant_id = ANY(%(tenants)s)""",
 }
 EVENTS_SQL = """
     SELECT count(*), (SELECT count(*) FROM kam_notification n
@@ -157,7 +246,8 @@ EVENTS_SQL = """
                                 AND e.kind = ANY(%(kinds)s)))
       FROM kam_event WHERE tenant_id = ANY(%(tenants)s) AND kind = ANY(%(kinds)s)"""
 KINDS = {"visits_missed": ["visits.visit_missed"],
-         "follow_ups_overdue": ["visits.follow_up_overdue", "visits.follow_up_escalated"]}
+         "follow_ups_overdue": ["visits.follow_up_overdue", "visits.follow_up_escalated"],
+         "care_reminders": ["care.reminder"]}
 
 RESET_SQL = """
 DELETE FROM kam_notification n USING kam_event e
@@ -168,7 +258,8 @@ UPDATE visits_visit SET status = 'planned', missed_at = NULL, updated_at = creat
  WHERE tenant_id = ANY(%(tenants)s) AND updated_at > created_at;
 UPDATE visits_followup SET overdue_since = NULL, escalated_on = NULL, updated_at = created_at
  WHERE tenant_id = ANY(%(tenants)s) AND updated_at > created_at;
-DELETE FROM visits_cadencestatus WHERE tenant_id = ANY(%(tenants)s)
+DELETE FROM visits_cadencestatus WHERE tenant_id = ANY(%(tenants)s);
+DELETE FROM care_carereminder WHERE tenant_id = ANY(%(tenants)s)
 """
 
 
@@ -199,6 +290,59 @@ def _params(tenants: list) -> dict:
             "default": NotificationSettings._meta.get_field("email").default}
 
 
+def _care_params(tenants: list, today) -> dict:
+    """care_reminders' floor parameters: the job's window lists (care_reminders_generate's, for
+    the first company: birthdays solar and lunar, festivals, anniversaries) as arrays; every
+    bench company must have the same care settings, default language and active festivals
+    (checked), so one list serves all."""
+    import datetime
+
+    from django.db import connection
+
+    from care.calendar import lunar_hits, solar_hits
+    from care.models import Festival
+    from care.selectors import care_settings
+    from care.services import festival_occurrences
+    from kam.tenancy import system_read, tenant_context
+
+    first, ids = tenants[0], [t.pk for t in tenants]
+    assert all(t.default_language == first.default_language for t in tenants), \
+        "the floor needs one default language"
+    with system_read("bench/visits_jobs: the companies' care settings"), \
+            connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), count(DISTINCT (birthday_lead_days, "
+                       "anniversary_lead_days)) FROM care_caresettings WHERE tenant_id = ANY(%s)",
+                       [ids])
+        rows, kinds = cursor.fetchone()
+        assert rows == 0 or (rows == len(ids) and kinds == 1), "the floor needs one lead time"
+        cursor.execute("SELECT tenant_id, array_agg(array[name, calendar, month::text, day::text, "
+                       "lead_days::text] ORDER BY name) FROM care_festival "
+                       "WHERE is_active AND tenant_id = ANY(%s) GROUP BY 1", [ids])
+        lists = {tenant_id: str(festivals) for tenant_id, festivals in cursor.fetchall()}
+        assert not lists or (len(lists) == len(ids) and len(set(lists.values())) == 1), \
+            "the floor needs one festival list"
+    with tenant_context(first):
+        leads = care_settings()
+        festivals = festival_occurrences(today=today)
+        names = dict(Festival.objects.values_list("pk", "name"))
+    end = today + datetime.timedelta(days=leads.birthday_lead_days)
+    hits = ([(h, False) for h in solar_hits(today, end)]
+            + [(h, True) for h in lunar_hits(today, end)])
+    anniversaries = solar_hits(today, today + datetime.timedelta(
+        days=leads.anniversary_lead_days))
+    return {
+        "b_months": [h.month for h, _lunar in hits], "b_days": [h.day for h, _lunar in hits],
+        "b_lunar": [lunar for _h, lunar in hits], "b_leap": [h.leap for h, _lunar in hits],
+        "b_on": [h.on for h, _lunar in hits], "b_years": [h.year for h, _lunar in hits],
+        "f_occasions": [f.occasion for f in festivals],
+        "f_names": [names[f.festival] if f.festival else None for f in festivals],
+        "f_on": [f.on for f in festivals], "f_years": [f.year for f in festivals],
+        "f_chinese": [f.chinese for f in festivals],
+        "company_chinese": first.default_language.startswith("zh"),
+        "a_months": [h.month for h in anniversaries], "a_days": [h.day for h in anniversaries],
+        "a_on": [h.on for h in anniversaries], "a_years": [h.year for h in anniversaries]}
+
+
 def _changed(cursor, job: str, params: dict) -> tuple[set, int, int]:
     cursor.execute(CHANGED_SQL[job], params)
     rows = set(cursor.fetchall())
@@ -209,13 +353,15 @@ def _changed(cursor, job: str, params: dict) -> tuple[set, int, int]:
 
 def reset(tenants: list) -> None:
     """Back to the generated state: what the jobs marked unmarked, their events deleted, no
-    cadence rows. As the owner (the event tables take no deletes from the app), audit off."""
+    cadence rows, no care reminders. As the owner (the event tables take no deletes from the
+    app), audit off."""
     from tiering import _owner_all_tenants
 
     kinds = [kind for job in KINDS.values() for kind in job]
     with _owner_all_tenants(["kam_event", "kam_notification", "visits_visit", "visits_followup",
-                             "visits_cadencestatus"],
-                            ("visits_visit", "visits_followup", "visits_cadencestatus")) as cursor:
+                             "visits_cadencestatus", "care_carereminder"],
+                            ("visits_visit", "visits_followup", "visits_cadencestatus",
+                             "care_carereminder")) as cursor:
         for statement in RESET_SQL.split(";\n"):
             cursor.execute(statement, {"tenants": [t.pk for t in tenants], "kinds": kinds})
     vacuum_analyze(WRITE_TABLES)
@@ -234,11 +380,15 @@ def floor(job: str, tenants: list, *, first_run: bool) -> dict:
     if job == "cadence":
         seconds, inserting, rows, differ = cadence.floor(tenants, params["today"])
         return {"seconds": inserting if first_run else seconds, "rows": rows, "differ": differ}
-    sql, before = ((MISSED_FLOOR_SQL, "visit_before") if job == "visits_missed"
-                   else (OVERDUE_FLOOR_SQL, "follow_up_before"))
+    if job == "care_reminders":
+        sql, extra = CARE_FLOOR_SQL, _care_params(tenants, params["today"])
+    elif job == "visits_missed":
+        sql, extra = MISSED_FLOOR_SQL, {"before": params["visit_before"]}
+    else:
+        sql, extra = OVERDUE_FLOOR_SQL, {"before": params["follow_up_before"]}
     with _owner_all_tenants(FLOOR_TABLES, rollback=True) as cursor:
         started = time.perf_counter()
-        cursor.execute(sql, {**params, "before": params[before]})
+        cursor.execute(sql, {**params, **extra})
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         seconds = time.perf_counter() - started
         changed, events, notifications = _changed(cursor, job, params)
@@ -357,11 +507,23 @@ def main() -> int:
 
     tenants = visits_data.generate(args.tenants)
     with system_read("bench/visits_jobs: sizes"), connection.cursor() as cursor:
-        ids = [t.pk for t in tenants]
-        cursor.execute("SELECT (SELECT count(*) FROM visits_visit WHERE tenant_id = ANY(%s)), "
-                       "(SELECT count(*) FROM visits_followup WHERE tenant_id = ANY(%s))",
-                       [ids, ids])
-        visits, follow_ups = cursor.fetchone()
+        cursor.execute("""
+            SELECT (SELECT count(*) FROM visits_visit WHERE tenant_id = ANY(%(ids)s)),
+                   (SELECT count(*) FROM visits_followup WHERE tenant_id = ANY(%(ids)s)),
+                   count(*), count(birthday), count(birthday) FILTER (WHERE birthday_is_lunar),
+                   count(*) FILTER (WHERE care_opt_out),
+                   (SELECT count(*) FROM accounts_contract
+                     WHERE tenant_id = ANY(%(ids)s) AND status = 'active')
+              FROM accounts_contact WHERE tenant_id = ANY(%(ids)s)""",
+                       {"ids": [t.pk for t in tenants]})
+        sizes = dict(zip(["visits", "follow_ups", "contacts", "birthdays", "lunar", "opted_out",
+                          "contracts"], cursor.fetchone(), strict=True))
+    today = _params(tenants)["today"]
+    care = _care_params(tenants, today)
+    sizes.update(today=today, birthday_end=max(care["b_on"]), anniversary_end=max(care["a_on"]),
+                 solar_hits=care["b_lunar"].count(False), lunar_hits=care["b_lunar"].count(True),
+                 festivals=", ".join(f"{name or occasion} {on}" for occasion, name, on in zip(
+                     care["f_occasions"], care["f_names"], care["f_on"], strict=True)))
 
     results: dict[tuple[str, str], list[dict]] = {}
     noops: list[dict] = []
@@ -388,46 +550,71 @@ def main() -> int:
                 if not same:
                     mismatches.append(f"{job}, {state}")
                 results.setdefault((job, state), []).append({"floor": base, "job": ran})
-    report(tenants, visits, follow_ups, args.runs, results, noops)
+    report(tenants, sizes, args.runs, results, noops)
     print(f"\nfloor and job changed the same rows: "
           f"{'yes' if not mismatches else 'NO: ' + '; '.join(mismatches)}")
     return 1 if mismatches else 0
 
 
-def report(tenants: list, visits: int, follow_ups: int, runs: int,
-           results: dict[tuple[str, str], list[dict]], noops: list[dict]) -> None:
+def report(tenants: list, sizes: dict, runs: int, results: dict[tuple[str, str], list[dict]],
+           noops: list[dict]) -> None:
     import visits_data
 
     noop_s = median([r["seconds"] for r in noops])
     rows, memory, missed = [], [], []
-    for (job, state), measured in results.items():
-        job_s = median([r["job"]["seconds"] for r in measured])
-        floor_s = median([r["floor"]["seconds"] for r in measured])
-        last = measured[-1]
+
+    def row(label: str, state: str, floor_s: float, job_s: float, spent: dict, changed: int,
+            marked: str, runs_of_run_job: int) -> None:
         ratio = job_s / floor_s if floor_s else float("inf")
         ok = ratio <= TARGET
         if not ok:
-            missed.append(f"{job}, {state}")
-        marked = (f"{last['floor']['rows']:,} rows" if job == "cadence"
-                  else f"{len(last['floor']['changed']):,} rows, "
-                       f"{last['floor']['events']:,} events, "
-                       f"{last['floor']['notifications']:,} notif.")
-        spent = last["job"]["spent"]
-        rows.append([job, state, f"{floor_s:.3f}", f"{job_s:.3f}",
+            missed.append(f"{label}, {state}")
+        rows.append([label, state, f"{floor_s:.3f}", f"{job_s:.3f}",
                      f"{spent['statements']:.1f} / {spent['commits']:.1f} / {spent['queries']:,}",
-                     f"{last['job']['rows_changed']:,}", marked, f"{ratio:.2f}",
-                     f"{max(job_s - noop_s, 0) / floor_s:.2f}" if floor_s else "-",
-                     "OK" if ok else "MISSED"])
-        memory.append([job, state] + [f"{last['job'][k][1]:.0f}"
-                                      for k in ("rss_start", "rss_early", "rss_all")]
-                      + [f"{last['job']['rss_all'][0]:.0f}"])
-    print(f"\n{len(tenants):,} companies × {visits_data.ACCOUNTS:,} accounts: {visits:,} visits, "
-          f"{follow_ups:,} follow-ups; {runs} run(s), medians; {load_average()}")
+                     f"{changed:,}", marked, f"{ratio:.2f}",
+                     f"{max(job_s - runs_of_run_job * noop_s, 0) / floor_s:.2f}"
+                     if floor_s else "-", "OK" if ok else "MISSED"])
+
+    for state in ("first run", "steady state"):
+        night = {"floor": 0.0, "job": 0.0, "changed": 0,
+                 "spent": {"statements": 0.0, "commits": 0.0, "queries": 0}}
+        for job in JOBS:
+            measured = results[(job, state)]
+            job_s = median([r["job"]["seconds"] for r in measured])
+            floor_s = median([r["floor"]["seconds"] for r in measured])
+            last = measured[-1]
+            marked = (f"{last['floor']['rows']:,} rows" if job == "cadence"
+                      else f"{len(last['floor']['changed']):,} rows, "
+                           f"{last['floor']['events']:,} events, "
+                           f"{last['floor']['notifications']:,} notif.")
+            spent = last["job"]["spent"]
+            row(job, state, floor_s, job_s, spent, last["job"]["rows_changed"], marked, 1)
+            night["floor"] += floor_s
+            night["job"] += job_s
+            night["changed"] += last["job"]["rows_changed"]
+            for key in night["spent"]:
+                night["spent"][key] += spent[key]
+            memory.append([job, state] + [f"{last['job'][k][1]:.0f}"
+                                          for k in ("rss_start", "rss_early", "rss_all")]
+                          + [f"{last['job']['rss_all'][0]:.0f}"])
+        row(f"night ({len(JOBS)} jobs)", state, night["floor"], night["job"], night["spent"],
+            night["changed"], "-", len(JOBS))
+    print(f"\n{len(tenants):,} companies × {visits_data.ACCOUNTS:,} accounts: "
+          f"{sizes['visits']:,} visits, {sizes['follow_ups']:,} follow-ups, "
+          f"{sizes['contacts']:,} contacts ({sizes['birthdays']:,} with a birthday, "
+          f"{sizes['lunar']:,} of them lunar; {sizes['opted_out']:,} opted out), "
+          f"{sizes['contracts']:,} active contracts; {runs} run(s), medians; {load_average()}")
+    print(f"care_reminders on {sizes['today']}: birthday window to {sizes['birthday_end']} "
+          f"({sizes['solar_hits']} solar and {sizes['lunar_hits']} lunar month/day pairs), "
+          f"anniversaries to {sizes['anniversary_end']}; festivals in their lead windows: "
+          f"{sizes['festivals'] or 'none'}")
     print(f"run_job itself (a job doing nothing) for every company: {noop_s:.3f} s "
           f"({noop_s / len(tenants) * 1000:.1f} ms per company)\n")
     print_table(["job", "state", "floor s", "job s", "job: SQL / commits s / queries",
                  "job changed", "marked so far (floor = job)", "× floor",
                  "(job − run_job) × floor", f"≤ {TARGET}×"], rows, left=2)
+    print(f"\nnight: the {len(JOBS)} jobs' seconds added up against their floors' (its "
+          f"\"job − run_job\" takes run_job's own cost off once per job)")
     print(f"\nmemory of the job process, current RSS MB: at start, after {EARLY} companies, after "
           f"all; peak (ru_maxrss, includes the parent's at fork)")
     print_table(["job", "state", "start", f"after {EARLY}", "after all", "peak"], memory, left=2)
