@@ -130,8 +130,10 @@ class Targets:
     tier: str
 
     def of(self, metric: str) -> int | None:
-        return {Metric.FIRST_RESPONSE: self.first_response, Metric.RESOLUTION: self.resolution,
-                Metric.UPDATE: self.update}[metric]
+        owed: dict[str, int | None] = {Metric.FIRST_RESPONSE: self.first_response,
+                                       Metric.RESOLUTION: self.resolution,
+                                       Metric.UPDATE: self.update}
+        return owed[metric]
 
 
 def account_tier(account_id: int) -> str:
