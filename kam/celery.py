@@ -32,14 +32,6 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/10"),
         "options": {"expires": 540},
     },
-    # Every minute: service-request SLA clocks whose warning, breach or escalation is due are
-    # claimed once each and their people told (satisfaction.sla.sweep; one indexed query when
-    # nothing is due). Named, not imported: kam imports no app.
-    "sla-sweep": {
-        "task": "satisfaction.sla.sweep.sla_sweep",
-        "schedule": crontab(),
-        "options": {"expires": 50},
-    },
     # Every 10 minutes: companies whose local time has passed 08:00 get their members' daily
     # notification digests once per local date (kam.notify_mail.dispatch_digests).
     "dispatch-digests": {
